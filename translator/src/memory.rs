@@ -1,0 +1,55 @@
+//! The engines' view of guest memory: a 32-bit big-endian address space with
+//! page permissions. `hbft-runtime` implements it; engines only see this trait.
+
+/// Guest page size (PA-RISC Linux uses 4 KiB pages).
+pub const PAGE_SIZE: u32 = 4096;
+
+/// The kind of access that faulted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+    Execute,
+}
+
+/// Why an access failed; the engine turns it into a precise guest fault at
+/// the faulting instruction (Linux: SIGSEGV for the first two, SIGBUS for
+/// misalignment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum MemFault {
+    /// No page is mapped at `addr`.
+    #[error("{access:?} of unmapped address {addr:#010x}")]
+    Unmapped { addr: u32, access: Access },
+    /// The page at `addr` does not allow `access`.
+    #[error("{access:?} of {addr:#010x} violates page protection")]
+    Protection { addr: u32, access: Access },
+    /// `addr` is not aligned to the access size (PA-RISC traps on misaligned data).
+    #[error("misaligned {size}-byte {access:?} at {addr:#010x}")]
+    Unaligned { addr: u32, size: u32, access: Access },
+}
+
+impl MemFault {
+    /// The faulting guest address.
+    pub fn addr(&self) -> u32 {
+        match *self {
+            MemFault::Unmapped { addr, .. }
+            | MemFault::Protection { addr, .. }
+            | MemFault::Unaligned { addr, .. } => addr,
+        }
+    }
+}
+
+/// Byte-order-aware access to guest memory. All multi-byte values are
+/// big-endian in the guest and must be naturally aligned.
+pub trait GuestMemory {
+    fn read_u8(&self, addr: u32) -> Result<u8, MemFault>;
+    fn read_u16(&self, addr: u32) -> Result<u16, MemFault>;
+    fn read_u32(&self, addr: u32) -> Result<u32, MemFault>;
+    fn read_u64(&self, addr: u32) -> Result<u64, MemFault>;
+    fn write_u8(&mut self, addr: u32, value: u8) -> Result<(), MemFault>;
+    fn write_u16(&mut self, addr: u32, value: u16) -> Result<(), MemFault>;
+    fn write_u32(&mut self, addr: u32, value: u32) -> Result<(), MemFault>;
+    fn write_u64(&mut self, addr: u32, value: u64) -> Result<(), MemFault>;
+    /// Reads an instruction word from an executable page.
+    fn fetch(&self, addr: u32) -> Result<u32, MemFault>;
+}
