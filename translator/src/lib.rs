@@ -9,3 +9,4 @@
 //! guest can observe.
 
 pub mod memory;
+pub mod state;

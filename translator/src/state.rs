@@ -1,0 +1,78 @@
+//! The guest CPU state both engines operate on. `#[repr(C)]` so that
+//! translated code reaches every field at a fixed offset (`offset_of!`).
+
+/// Control register numbers with a meaning in user mode (PA-RISC 1.1, ch. 2
+/// "Control Registers").
+pub mod cr {
+    /// Recovery counter (CR 0): decremented per non-nullified instruction while PSW R is set.
+    pub const RCTR: usize = 0;
+    /// Shift amount register (CR 11).
+    pub const SAR: usize = 11;
+    /// Interval timer (CR 16).
+    pub const ITMR: usize = 16;
+    /// Temporary registers CR 24..31; Linux keeps the thread pointer in CR 27.
+    pub const TR0: usize = 24;
+    pub const TP: usize = 27;
+}
+
+/// Complete architectural state of one PA-RISC processor as a user-mode
+/// guest sees it, plus the retired-instruction counter.
+#[repr(C)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CpuState {
+    /// General registers; `gr[0]` is always 0.
+    pub gr: [u32; 32],
+    /// Floating-point registers as 64-bit doubles; single-precision halves
+    /// are the high (`fr4L`/`fr4`) and low (`fr4R`) words. fr0's high word is
+    /// the FP status register, fr0..fr3 low words the exception registers.
+    pub fr: [u64; 32],
+    /// Space registers.
+    pub sr: [u32; 8],
+    /// Control registers (see [`cr`]).
+    pub cr: [u32; 32],
+    /// Instruction address offset queue: the executing instruction and the next one.
+    pub iaoq_front: u32,
+    pub iaoq_back: u32,
+    /// PSW N: the instruction at `iaoq_front` is nullified.
+    pub psw_n: u32,
+    /// PSW C/B as a carry-in vector: bit i is the carry into bit i of the last
+    /// add (or the borrow complement of the last subtract); the architected
+    /// nibble carries are the bits at 4k (k = 1..8, bit 32 kept in `psw_cb_msb`).
+    pub psw_cb: u32,
+    /// Carry out of bit 31 of the last carry-producing operation.
+    pub psw_cb_msb: u32,
+    /// PSW V (signed overflow) of the last divide-step.
+    pub psw_v: u32,
+    /// Instructions retired so far (non-nullified ones: the recovery-counter rule).
+    pub retired: u64,
+}
+
+impl Default for CpuState {
+    fn default() -> Self {
+        CpuState {
+            gr: [0; 32],
+            fr: [0; 32],
+            sr: [0; 8],
+            cr: [0; 32],
+            iaoq_front: 0,
+            iaoq_back: 4,
+            psw_n: 0,
+            psw_cb: 0,
+            psw_cb_msb: 0,
+            psw_v: 0,
+            retired: 0,
+        }
+    }
+}
+
+impl CpuState {
+    /// A state that starts executing at `pc` with nothing nullified.
+    pub fn at(pc: u32) -> CpuState {
+        CpuState { iaoq_front: pc, iaoq_back: pc.wrapping_add(4), ..CpuState::default() }
+    }
+
+    /// Shift amount register.
+    pub fn sar(&self) -> u32 {
+        self.cr[cr::SAR]
+    }
+}
