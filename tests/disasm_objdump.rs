@@ -153,12 +153,17 @@ impl Comparison {
     }
     fn count_mnemonic(&mut self, objdump_line: &str) {
         // `   ADDR:\tBYTES \tMNEMONIC OPERANDS`
-        let m = objdump_line.splitn(3, '\t').nth(2).and_then(|t| t.split_whitespace().next()).unwrap_or("?");
+        let m = objdump_line
+            .splitn(3, '\t')
+            .nth(2)
+            .and_then(|t| t.split_whitespace().next())
+            .unwrap_or("?");
         *self.by_mnemonic.entry(m.to_string()).or_default() += 1;
     }
     fn show(&mut self, theirs: Option<&str>, ours: Option<&str>) {
         if self.shown.len() < MAX_SHOWN {
-            self.shown.push((theirs.map(str::to_string), ours.map(str::to_string)));
+            self.shown
+                .push((theirs.map(str::to_string), ours.map(str::to_string)));
         } else {
             self.not_shown += 1;
         }
@@ -296,7 +301,10 @@ fn disassemble_and_compare(objdump: &Path, prog: &Path, name: String) -> Outcome
         };
     }
     let ours = common::run_with(
-        &mut common::command(common::hbft(), [std::ffi::OsStr::new("disasm"), prog.as_os_str()]),
+        &mut common::command(
+            common::hbft(),
+            [std::ffi::OsStr::new("disasm"), prog.as_os_str()],
+        ),
         None,
         Some(TIMEOUT),
     );
@@ -306,7 +314,11 @@ fn disassemble_and_compare(objdump: &Path, prog: &Path, name: String) -> Outcome
     } else if !ours.status.success() {
         let err = ours.stderr_str();
         let first: Vec<&str> = err.lines().take(5).collect();
-        Some(format!("hbft disasm failed ({}): {}", ours.status, first.join(" | ")))
+        Some(format!(
+            "hbft disasm failed ({}): {}",
+            ours.status,
+            first.join(" | ")
+        ))
     } else {
         None
     };
@@ -317,7 +329,10 @@ fn disassemble_and_compare(objdump: &Path, prog: &Path, name: String) -> Outcome
 fn check_binaries(objdump: &Path, bins: &[(String, PathBuf)]) -> (String, bool) {
     let queue = Mutex::new(bins.iter().enumerate().collect::<Vec<_>>().into_iter());
     let results: Mutex<Vec<(usize, Outcome)>> = Mutex::new(Vec::new());
-    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(bins.len().max(1));
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(bins.len().max(1));
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| loop {
@@ -332,7 +347,12 @@ fn check_binaries(objdump: &Path, bins: &[(String, PathBuf)]) -> (String, bool) 
     results.sort_by_key(|(i, _)| *i);
 
     let mut report = String::new();
-    let w = results.iter().map(|(_, o)| o.name.len()).max().unwrap_or(6).max(6);
+    let w = results
+        .iter()
+        .map(|(_, o)| o.name.len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
     let _ = writeln!(
         report,
         "{:<w$} {:>8} {:>9} {:>8} {:>7} {:>7} {:>6} {:>6} {:>11}  result",
@@ -371,11 +391,23 @@ fn check_binaries(objdump: &Path, bins: &[(String, PathBuf)]) -> (String, bool) 
             let mut v: Vec<(&String, &usize)> = o.cmp.by_mnemonic.iter().collect();
             v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
             let top: Vec<String> = v.iter().take(15).map(|(m, n)| format!("{m}:{n}")).collect();
-            let _ = writeln!(report, "differing/missing lines by objdump mnemonic: {}", top.join(" "));
+            let _ = writeln!(
+                report,
+                "differing/missing lines by objdump mnemonic: {}",
+                top.join(" ")
+            );
         }
         for (theirs, ours) in &o.cmp.shown {
-            let _ = writeln!(report, "  objdump: {}", theirs.as_deref().unwrap_or("(no line)"));
-            let _ = writeln!(report, "  ours:    {}", ours.as_deref().unwrap_or("(no line)"));
+            let _ = writeln!(
+                report,
+                "  objdump: {}",
+                theirs.as_deref().unwrap_or("(no line)")
+            );
+            let _ = writeln!(
+                report,
+                "  ours:    {}",
+                ours.as_deref().unwrap_or("(no line)")
+            );
         }
         if o.cmp.not_shown > 0 {
             let _ = writeln!(report, "  ... and {} more differing lines", o.cmp.not_shown);
@@ -397,9 +429,13 @@ fn finish(what: &str, report: String, ok: bool) {
 
 #[test]
 fn prebuilt_guests_match_objdump() {
-    let Some(objdump) = common::require_tool(&common::cross_tool("objdump")) else { return };
-    let bins: Vec<(String, PathBuf)> =
-        common::prebuilt_guests().into_iter().map(|g| (format!("prebuilt/{}", g.name), g.path)).collect();
+    let Some(objdump) = common::require_tool(&common::cross_tool("objdump")) else {
+        return;
+    };
+    let bins: Vec<(String, PathBuf)> = common::prebuilt_guests()
+        .into_iter()
+        .map(|g| (format!("prebuilt/{}", g.name), g.path))
+        .collect();
     assert!(!bins.is_empty(), "no prebuilt guests listed");
     let (report, ok) = check_binaries(&objdump, &bins);
     finish("prebuilt guests", report, ok);
@@ -407,8 +443,12 @@ fn prebuilt_guests_match_objdump() {
 
 #[test]
 fn source_guests_match_objdump() {
-    let Some(objdump) = common::require_tool(&common::cross_tool("objdump")) else { return };
-    let Some(built) = common::built_guests() else { return };
+    let Some(objdump) = common::require_tool(&common::cross_tool("objdump")) else {
+        return;
+    };
+    let Some(built) = common::built_guests() else {
+        return;
+    };
     let bins: Vec<(String, PathBuf)> = built
         .into_iter()
         .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), p))
@@ -424,12 +464,23 @@ fn comparison_logic() {
                    00010054 <_start>:\n   10054:\t34 1a 00 02 \tldi 1,r26\n\
                    \t...\n   10060:\t34 18 00 3a \tldi 1d,r24\n\n\
                    00010064 <f>:\n   10064:\te8 40 c0 00 \tbv r0(rp)\n   10068:\t08 00 02 40 \tnop\n";
-    assert_eq!(insn_addr("   10054:\t34 1a 00 02 \tldi 1,r26"), Some(0x10054));
+    assert_eq!(
+        insn_addr("   10054:\t34 1a 00 02 \tldi 1,r26"),
+        Some(0x10054)
+    );
     assert_eq!(insn_addr("00010054 <_start>:"), None);
     assert_eq!(insn_addr("\t..."), None);
 
     let same = compare(objdump, objdump);
-    assert_eq!((same.insn_lines, same.identical, same.extra, same.other_diffs), (4, 4, 0, 0));
+    assert_eq!(
+        (
+            same.insn_lines,
+            same.identical,
+            same.extra,
+            same.other_diffs
+        ),
+        (4, 4, 0, 0)
+    );
     assert!(same.insns_ok() && same.others_ok());
 
     // One wrong operand, one missing `...`, one extra instruction.
@@ -438,7 +489,10 @@ fn comparison_logic() {
         .replace("\t...\n", "")
         .replace("\tnop\n", "\tnop\n   1006c:\t00 00 00 00 \tbreak 0,0\n");
     let c = compare(&ours, objdump);
-    assert_eq!((c.insn_lines, c.identical, c.mismatched, c.missing, c.extra), (4, 3, 1, 0, 1));
+    assert_eq!(
+        (c.insn_lines, c.identical, c.mismatched, c.missing, c.extra),
+        (4, 3, 1, 0, 1)
+    );
     assert_eq!(c.other_diffs, 1);
     assert!(!c.insns_ok() && !c.others_ok());
     assert_eq!(c.shown.len(), 3);

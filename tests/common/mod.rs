@@ -35,13 +35,18 @@ pub fn guests_dir() -> PathBuf {
 
 /// Whether we run under CI (`CI=true`), where missing tools are failures.
 pub fn under_ci() -> bool {
-    std::env::var("CI").map(|v| v.eq_ignore_ascii_case("true") || v == "1").unwrap_or(false)
+    std::env::var("CI")
+        .map(|v| v.eq_ignore_ascii_case("true") || v == "1")
+        .unwrap_or(false)
 }
 
 /// The cross toolchain prefix: `$CROSS` if set (as for `guests/Makefile`),
 /// otherwise `hppa-linux-gnu-`.
 pub fn cross_prefix() -> String {
-    std::env::var("CROSS").ok().filter(|s| !s.is_empty()).unwrap_or_else(|| "hppa-linux-gnu-".to_string())
+    std::env::var("CROSS")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "hppa-linux-gnu-".to_string())
 }
 
 /// A tool of the cross toolchain, e.g. `cross_tool("objdump")`.
@@ -53,14 +58,18 @@ pub fn cross_tool(name: &str) -> String {
 pub fn find_tool(name: &str) -> Option<PathBuf> {
     fn is_exe(p: &Path) -> bool {
         use std::os::unix::fs::PermissionsExt;
-        p.metadata().map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0).unwrap_or(false)
+        p.metadata()
+            .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            .unwrap_or(false)
     }
     if name.contains('/') {
         let p = PathBuf::from(name);
         return is_exe(&p).then_some(p);
     }
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|p| is_exe(p))
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|p| is_exe(p))
 }
 
 /// Find a required reference tool. If it is missing: under `CI=true` panic
@@ -128,10 +137,16 @@ pub fn run(cmd: &mut Command) -> RunOutput {
 /// with a `timeout`, kill it when the time is up (`timed_out` is then set).
 /// Panics only if the command cannot be started at all.
 pub fn run_with(cmd: &mut Command, stdin: Option<&[u8]>, timeout: Option<Duration>) -> RunOutput {
-    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
 
     let stdin_thread = stdin.map(|data| {
         let data = data.to_vec();
@@ -177,7 +192,12 @@ pub fn run_with(cmd: &mut Command, stdin: Option<&[u8]>, timeout: Option<Duratio
     }
     let stdout = out_thread.join().unwrap_or_default();
     let stderr = err_thread.join().unwrap_or_default();
-    RunOutput { status, stdout, stderr, timed_out }
+    RunOutput {
+        status,
+        stdout,
+        stderr,
+        timed_out,
+    }
 }
 
 /// A guest binary committed in `guests/prebuilt/`.
@@ -204,20 +224,32 @@ pub fn prebuilt_dir() -> PathBuf {
 pub fn prebuilt_guests() -> Vec<PrebuiltGuest> {
     let dir = prebuilt_dir();
     let sums = dir.join("SHA256SUMS");
-    let text = std::fs::read_to_string(&sums).unwrap_or_else(|e| panic!("cannot read {}: {e}", sums.display()));
+    let text = std::fs::read_to_string(&sums)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", sums.display()));
     let expected = dir.join("expected");
     text.lines()
         .filter_map(|l| l.split_whitespace().nth(1))
         .map(|name| {
             let name = name.trim_start_matches('*').to_string();
             let path = dir.join(&name);
-            assert!(path.is_file(), "{} is listed in {} but missing", path.display(), sums.display());
+            assert!(
+                path.is_file(),
+                "{} is listed in {} but missing",
+                path.display(),
+                sums.display()
+            );
             let expected_stdout = std::fs::read(expected.join(format!("{name}.out"))).ok();
             let expected_status = std::fs::read_to_string(expected.join(format!("{name}.status")))
                 .ok()
                 .and_then(|s| s.trim().parse().ok());
             let stdin = std::fs::read(expected.join(format!("{name}.stdin"))).ok();
-            PrebuiltGuest { name, path, expected_stdout, expected_status, stdin }
+            PrebuiltGuest {
+                name,
+                path,
+                expected_stdout,
+                expected_status,
+                stdin,
+            }
         })
         .collect()
 }
@@ -261,7 +293,8 @@ fn build_guests_now() -> Option<Vec<PathBuf>> {
     require_tool(&gcc)?;
     require_tool("make")?;
     let build = guest_build_dir();
-    std::fs::create_dir_all(&build).unwrap_or_else(|e| panic!("cannot create {}: {e}", build.display()));
+    std::fs::create_dir_all(&build)
+        .unwrap_or_else(|e| panic!("cannot create {}: {e}", build.display()));
 
     // Serialize builds across test processes sharing the target directory.
     let lock_path = build.join(".lock");
@@ -271,9 +304,13 @@ fn build_guests_now() -> Option<Vec<PathBuf>> {
         .write(true)
         .open(&lock_path)
         .unwrap_or_else(|e| panic!("cannot open {}: {e}", lock_path.display()));
-    lock.lock().unwrap_or_else(|e| panic!("cannot lock {}: {e}", lock_path.display()));
+    lock.lock()
+        .unwrap_or_else(|e| panic!("cannot lock {}: {e}", lock_path.display()));
 
-    let jobs = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(4);
+    let jobs = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(4);
     let out = run(Command::new("make")
         .arg("-C")
         .arg(guests_dir())
