@@ -22,29 +22,55 @@ pub enum ListingError {
     NotElf,
     /// Another class, byte order, version or machine.
     #[error("not an ELF32 big-endian PA-RISC file (class {class}, data {data}, version {version}, machine {machine})")]
-    NotParisc { class: u8, data: u8, version: u8, machine: u16 },
+    NotParisc {
+        class: u8,
+        data: u8,
+        version: u8,
+        machine: u16,
+    },
     /// The file ends inside the ELF header.
     #[error("truncated ELF header: file has {size} bytes, the header needs 52")]
     TruncatedHeader { size: usize },
     /// The section header table cannot be read.
     #[error("malformed section table at offset {offset:#x} ({count} entries of {entsize} bytes, file has {file_size} bytes): {reason}")]
-    SectionTable { offset: u64, count: u64, entsize: u16, file_size: usize, reason: &'static str },
+    SectionTable {
+        offset: u64,
+        count: u64,
+        entsize: u16,
+        file_size: usize,
+        reason: &'static str,
+    },
     /// A section's name is not in the section name string table.
     #[error("section {index}: name offset {name_offset:#x} is not in the section name table")]
     SectionName { index: usize, name_offset: u32 },
     /// The contents of a section to disassemble lie outside the file.
     #[error("section {index} ({name}): contents at file offset {offset:#x} size {size:#x} lie outside the {file_size}-byte file")]
-    SectionOutsideFile { index: usize, name: String, offset: u32, size: u32, file_size: usize },
+    SectionOutsideFile {
+        index: usize,
+        name: String,
+        offset: u32,
+        size: u32,
+        file_size: usize,
+    },
     /// The symbol table lies outside the file.
     #[error("symbol table (section {index}) at file offset {offset:#x} size {size:#x} lies outside the {file_size}-byte file")]
-    SymbolTable { index: usize, offset: u32, size: u32, file_size: usize },
+    SymbolTable {
+        index: usize,
+        offset: u32,
+        size: u32,
+        file_size: usize,
+    },
     /// Writing the listing failed.
     #[error("I/O error: {0}")]
     Io(#[from] std::io::Error),
 }
 
 /// Writes the `objdump -d` listing of the ELF file `bytes`, named `file_name` in the header.
-pub fn write_listing(file_name: &str, bytes: &[u8], out: &mut dyn Write) -> Result<(), ListingError> {
+pub fn write_listing(
+    file_name: &str,
+    bytes: &[u8],
+    out: &mut dyn Write,
+) -> Result<(), ListingError> {
     let image = Image::parse(bytes)?;
     let mut text = Vec::new();
     text.push(b'\n');
@@ -55,7 +81,12 @@ pub fn write_listing(file_name: &str, bytes: &[u8], out: &mut dyn Write) -> Resu
     for section in image.sections.iter().filter(|s| s.is_disassembled()) {
         let data = image.section_data(section)?;
         symbols.sort_by(|a, b| compare_symbols(a, b, section.name));
-        let lister = SectionLister { section, data, symbols: &symbols, has_reloc: image.has_reloc };
+        let lister = SectionLister {
+            section,
+            data,
+            symbols: &symbols,
+            has_reloc: image.has_reloc,
+        };
         lister.write(out)?;
     }
     Ok(())
@@ -71,6 +102,8 @@ struct Section<'a> {
     offset: u32,
     size: u32,
     link: u32,
+    /// For version sections, how many entries they have.
+    info: u32,
     /// Whether BFD makes a section of it (symbols in other sections are absolute).
     is_bfd_section: bool,
 }
@@ -100,7 +133,9 @@ impl<'a> Image<'a> {
     fn parse(bytes: &'a [u8]) -> Result<Self, ListingError> {
         let header = parse_header(bytes)?;
         let (headers, shstrndx) = section_headers(&header, bytes)?;
-        let names = headers.get(shstrndx).and_then(|h| string_table(h, bytes));
+        let names = headers
+            .get(shstrndx)
+            .and_then(|h| string_table(bytes, h.kind, h.offset, h.size));
         let mut sections = Vec::with_capacity(headers.len());
         for (index, h) in headers.iter().enumerate() {
             let name = match names {
@@ -108,7 +143,10 @@ impl<'a> Image<'a> {
                 None if h.name == 0 => Some(&b""[..]),
                 None => None,
             };
-            let name = name.ok_or(ListingError::SectionName { index, name_offset: h.name })?;
+            let name = name.ok_or(ListingError::SectionName {
+                index,
+                name_offset: h.name,
+            })?;
             sections.push(Section {
                 index,
                 name,
@@ -118,23 +156,34 @@ impl<'a> Image<'a> {
                 offset: h.offset,
                 size: h.size,
                 link: h.link,
+                info: h.info,
                 is_bfd_section: false,
             });
         }
         mark_bfd_sections(&mut sections, shstrndx);
         let relocatable = header.e_type == elf::ET_REL;
         let has_reloc = relocatable
-            && sections.iter().any(|s| matches!(s.kind, elf::SHT_REL | elf::SHT_RELA));
-        Ok(Image { bytes, format: format_name(header.os_abi), sections, relocatable, has_reloc })
+            && sections
+                .iter()
+                .any(|s| matches!(s.kind, elf::SHT_REL | elf::SHT_RELA));
+        Ok(Image {
+            bytes,
+            format: format_name(header.os_abi),
+            sections,
+            relocatable,
+            has_reloc,
+        })
     }
 
     fn section_data(&self, section: &Section) -> Result<&'a [u8], ListingError> {
-        contents(self.bytes, section.offset, section.size).ok_or_else(|| ListingError::SectionOutsideFile {
-            index: section.index,
-            name: String::from_utf8_lossy(section.name).into_owned(),
-            offset: section.offset,
-            size: section.size,
-            file_size: self.bytes.len(),
+        contents(self.bytes, section.offset, section.size).ok_or_else(|| {
+            ListingError::SectionOutsideFile {
+                index: section.index,
+                name: String::from_utf8_lossy(section.name).into_owned(),
+                offset: section.offset,
+                size: section.size,
+                file_size: self.bytes.len(),
+            }
         })
     }
 
@@ -146,24 +195,138 @@ impl<'a> Image<'a> {
 
     /// The symbols objdump keeps for disassembly (`remove_useless_symbols`).
     fn useful_symbols(&self) -> Result<Vec<Symbol<'a>>, ListingError> {
-        let Some(table) = self.symbol_section() else { return Ok(Vec::new()) };
+        let Some(table) = self.symbol_section() else {
+            return Ok(Vec::new());
+        };
         let count = table.size as usize / 16;
-        let raw = self.section_data(table).map_err(|_| ListingError::SymbolTable {
-            index: table.index,
-            offset: table.offset,
-            size: table.size,
-            file_size: self.bytes.len(),
-        })?;
-        let strings = self.sections.get(table.link as usize).and_then(|s| self.string_data(s));
+        let raw = self
+            .section_data(table)
+            .map_err(|_| ListingError::SymbolTable {
+                index: table.index,
+                offset: table.offset,
+                size: table.size,
+                file_size: self.bytes.len(),
+            })?;
+        let strings = self
+            .sections
+            .get(table.link as usize)
+            .and_then(|s| self.string_data(s));
         let shndx = self.extended_indices(table.index);
+        let versions = (table.kind == elf::SHT_DYNSYM)
+            .then(|| self.versions(count))
+            .flatten();
         let mut symbols = Vec::new();
         for (i, entry) in raw.chunks_exact(16).take(count).enumerate().skip(1) {
             let extended = shndx.and_then(|t| t.get(i * 4..i * 4 + 4)).map(be32);
-            if let Some(symbol) = self.symbol(entry, strings, extended) {
+            if let Some(mut symbol) = self.symbol(entry, strings, extended) {
+                if let Some(v) = &versions {
+                    symbol.version = v.of(v.versym.get(i * 2..i * 2 + 2).map_or(0, be16));
+                }
                 symbols.push(symbol);
             }
         }
         Ok(symbols)
+    }
+
+    /// The GNU symbol versions of the `count` dynamic symbols, if the file has them.
+    fn versions(&self, count: usize) -> Option<Versions<'a>> {
+        let find = |kind| self.sections.iter().find(|s| s.kind == kind);
+        let versym = contents(
+            self.bytes,
+            find(elf::SHT_GNU_VERSYM)?.offset,
+            find(elf::SHT_GNU_VERSYM)?.size,
+        )?;
+        let (verdef, verneed) = (find(elf::SHT_GNU_VERDEF), find(elf::SHT_GNU_VERNEED));
+        if versym.len() / 2 != count || (verdef.is_none() && verneed.is_none()) {
+            return None;
+        }
+        let defs = verdef.map_or_else(Vec::new, |s| self.version_definitions(s));
+        let needs = verneed.map_or_else(Vec::new, |s| self.version_needs(s));
+        Some(Versions {
+            versym,
+            defs,
+            needs,
+        })
+    }
+
+    /// SHT_GNU_verdef: by index - 1, the flags and name of each version defined.
+    fn version_definitions(&self, section: &Section) -> Vec<(u16, Option<&'a [u8]>)> {
+        let (Some(data), strings) = (
+            self.section_data(section).ok(),
+            self.linked_strings(section),
+        ) else {
+            return Vec::new();
+        };
+        let mut defs = Vec::new();
+        let mut at = 0usize;
+        for _ in 0..section.info {
+            let Some(d) = data.get(at..at + 20) else {
+                break;
+            };
+            let (flags, index, aux_count) = (
+                be16(&d[2..]),
+                usize::from(be16(&d[4..]) & 0x7fff),
+                be16(&d[6..]),
+            );
+            let aux = at.checked_add(be32(&d[12..]) as usize);
+            let name = aux
+                .and_then(|a| data.get(a..a + 4))
+                .filter(|_| aux_count > 0)
+                .map(be32);
+            let name = name.and_then(|n| strings.and_then(|t| lookup_string(t, n)));
+            if index > defs.len() {
+                defs.resize(index, (0, None));
+            }
+            if index > 0 {
+                defs[index - 1] = (flags, name);
+            }
+            match be32(&d[16..]) {
+                0 => break,
+                next => at = at.saturating_add(next as usize),
+            }
+        }
+        defs
+    }
+
+    /// SHT_GNU_verneed: the version index and name of each version required.
+    fn version_needs(&self, section: &Section) -> Vec<(u16, &'a [u8])> {
+        let (Some(data), Some(strings)) = (
+            self.section_data(section).ok(),
+            self.linked_strings(section),
+        ) else {
+            return Vec::new();
+        };
+        let mut needs = Vec::new();
+        let mut at = 0usize;
+        for _ in 0..section.info {
+            let Some(n) = data.get(at..at + 16) else {
+                break;
+            };
+            let mut aux = at.saturating_add(be32(&n[8..]) as usize);
+            for _ in 0..be16(&n[2..]) {
+                let Some(a) = data.get(aux..aux + 16) else {
+                    break;
+                };
+                if let Some(name) = lookup_string(strings, be32(&a[8..])) {
+                    needs.push((be16(&a[6..]), name));
+                }
+                match be32(&a[12..]) {
+                    0 => break,
+                    next => aux = aux.saturating_add(next as usize),
+                }
+            }
+            match be32(&n[12..]) {
+                0 => break,
+                next => at = at.saturating_add(next as usize),
+            }
+        }
+        needs
+    }
+
+    fn linked_strings(&self, section: &Section) -> Option<&'a [u8]> {
+        self.sections
+            .get(section.link as usize)
+            .and_then(|s| self.string_data(s))
     }
 
     /// The SHT_SYMTAB_SHNDX contents that belong to symbol table `symtab`.
@@ -176,14 +339,18 @@ impl<'a> Image<'a> {
     }
 
     fn string_data(&self, section: &Section) -> Option<&'a [u8]> {
-        let data = contents(self.bytes, section.offset, section.size)?;
-        let is_strings = section.kind == elf::SHT_STRTAB || section.kind >= elf::SHT_LOOS;
-        (is_strings && data.last() == Some(&0)).then_some(data)
+        string_table(self.bytes, section.kind, section.offset, section.size)
     }
 
     /// One ELF symbol as BFD reads it, or `None` if objdump would drop it.
-    fn symbol(&self, entry: &[u8], strings: Option<&'a [u8]>, extended: Option<u32>) -> Option<Symbol<'a>> {
-        let (st_name, st_value, st_size) = (be32(&entry[0..4]), be32(&entry[4..8]), be32(&entry[8..12]));
+    fn symbol(
+        &self,
+        entry: &[u8],
+        strings: Option<&'a [u8]>,
+        extended: Option<u32>,
+    ) -> Option<Symbol<'a>> {
+        let (st_name, st_value, st_size) =
+            (be32(&entry[0..4]), be32(&entry[4..8]), be32(&entry[8..12]));
         let (st_info, st_shndx) = (entry[12], be16(&entry[14..]));
         let kind = st_info & 0xf;
         let shndx = match st_shndx {
@@ -193,7 +360,10 @@ impl<'a> Image<'a> {
         if shndx == u32::from(elf::SHN_UNDEF) || shndx == u32::from(elf::SHN_COMMON) {
             return None;
         }
-        let section = self.sections.get(shndx as usize).filter(|s| s.is_bfd_section);
+        let section = self
+            .sections
+            .get(shndx as usize)
+            .filter(|s| s.is_bfd_section);
         let name = match self.sections.get(shndx as usize) {
             Some(s) if st_name == 0 && kind == elf::STT_SECTION => Some(s.name),
             _ if st_name == 0 => Some(&b""[..]),
@@ -223,6 +393,7 @@ impl<'a> Image<'a> {
             is_file,
             is_function: kind == elf::STT_FUNC,
             is_object: kind == elf::STT_OBJECT || kind == elf::STT_COMMON,
+            version: None,
         })
     }
 }
@@ -252,11 +423,21 @@ fn parse_header(bytes: &[u8]) -> Result<Header, ListingError> {
     let byte = |i: usize| bytes.get(i).copied().unwrap_or(0);
     let machine = u16::from_be_bytes([byte(18), byte(19)]);
     let (class, data, version) = (byte(4), byte(5), byte(6));
-    if class != elf::ELFCLASS32 || data != elf::ELFDATA2MSB || version != elf::EV_CURRENT || machine != elf::EM_PARISC
+    if class != elf::ELFCLASS32
+        || data != elf::ELFDATA2MSB
+        || version != elf::EV_CURRENT
+        || machine != elf::EM_PARISC
     {
-        return Err(ListingError::NotParisc { class, data, version, machine });
+        return Err(ListingError::NotParisc {
+            class,
+            data,
+            version,
+            machine,
+        });
     }
-    let h = bytes.get(..ELF_HEADER_SIZE).ok_or(ListingError::TruncatedHeader { size: bytes.len() })?;
+    let h = bytes
+        .get(..ELF_HEADER_SIZE)
+        .ok_or(ListingError::TruncatedHeader { size: bytes.len() })?;
     Ok(Header {
         e_type: be16(&h[16..]),
         os_abi: h[7],
@@ -279,6 +460,7 @@ struct RawSection {
     offset: u32,
     size: u32,
     link: u32,
+    info: u32,
 }
 
 impl RawSection {
@@ -292,17 +474,23 @@ impl RawSection {
             offset: field(4),
             size: field(5),
             link: field(6),
+            info: field(7),
         }
     }
 }
 
 /// The section header table and the index of the section name table,
 /// with ELF's extended numbering (counts and indices kept in section 0).
-fn section_headers(header: &Header, bytes: &[u8]) -> Result<(Vec<RawSection>, usize), ListingError> {
+fn section_headers(
+    header: &Header,
+    bytes: &[u8],
+) -> Result<(Vec<RawSection>, usize), ListingError> {
     let offset = u64::from(header.shoff);
     let entry = |index: u64| {
         let start = offset + index * SECTION_HEADER_SIZE as u64;
-        let range = usize::try_from(start).ok().and_then(|s| Some(s..s.checked_add(SECTION_HEADER_SIZE)?));
+        let range = usize::try_from(start)
+            .ok()
+            .and_then(|s| Some(s..s.checked_add(SECTION_HEADER_SIZE)?));
         range.and_then(|r| bytes.get(r)).map(RawSection::parse)
     };
     let error = |count: u64, reason| ListingError::SectionTable {
@@ -318,7 +506,8 @@ fn section_headers(header: &Header, bytes: &[u8]) -> Result<(Vec<RawSection>, us
     if usize::from(header.shentsize) != SECTION_HEADER_SIZE {
         return Err(error(u64::from(header.shnum), "entry size is not 40"));
     }
-    let first = entry(0).ok_or_else(|| error(u64::from(header.shnum), "table lies outside the file"))?;
+    let first =
+        entry(0).ok_or_else(|| error(u64::from(header.shnum), "table lies outside the file"))?;
     let count = match header.shnum {
         0 => u64::from(first.size),
         n => u64::from(n),
@@ -328,20 +517,23 @@ fn section_headers(header: &Header, bytes: &[u8]) -> Result<(Vec<RawSection>, us
         n => usize::from(n),
     };
     let sections = (0..count).map(entry).collect::<Option<Vec<_>>>();
-    Ok((sections.ok_or_else(|| error(count, "table lies outside the file"))?, shstrndx))
+    Ok((
+        sections.ok_or_else(|| error(count, "table lies outside the file"))?,
+        shstrndx,
+    ))
 }
 
-/// The contents of `section` in `bytes`, if they lie inside the file.
+/// The `size` bytes at `offset` in `bytes`, if they lie inside the file.
 fn contents<'a>(bytes: &'a [u8], offset: u32, size: u32) -> Option<&'a [u8]> {
     let start = offset as usize;
     bytes.get(start..start.checked_add(size as usize)?)
 }
 
 /// The contents of a string table BFD would read strings from.
-fn string_table<'a>(section: &RawSection, bytes: &'a [u8]) -> Option<&'a [u8]> {
-    let data = contents(bytes, section.offset, section.size)?;
-    let is_strings = section.kind == elf::SHT_STRTAB || section.kind >= elf::SHT_LOOS;
-    (is_strings && section.kind != elf::SHT_NOBITS && data.last() == Some(&0)).then_some(data)
+fn string_table(bytes: &[u8], kind: u32, offset: u32, size: u32) -> Option<&[u8]> {
+    let data = contents(bytes, offset, size)?;
+    let is_strings = kind == elf::SHT_STRTAB || kind >= elf::SHT_LOOS;
+    (is_strings && data.last() == Some(&0)).then_some(data)
 }
 
 /// The NUL-terminated string at `offset`; offset 0 is always the empty name.
@@ -356,7 +548,10 @@ fn lookup_string(table: &[u8], offset: u32) -> Option<&[u8]> {
 /// Marks the sections BFD turns into `asection`s: not the null section, the
 /// static symbol table and its helpers, or non-allocated relocations.
 fn mark_bfd_sections(sections: &mut [Section], shstrndx: usize) {
-    let symtab = sections.iter().find(|s| s.kind == elf::SHT_SYMTAB).map(|s| (s.index, s.link as usize));
+    let symtab = sections
+        .iter()
+        .find(|s| s.kind == elf::SHT_SYMTAB)
+        .map(|s| (s.index, s.link as usize));
     for s in sections.iter_mut() {
         let alloc = s.flags & elf::SHF_ALLOC != 0;
         let is_symtab_strings = symtab.is_some_and(|(_, strings)| strings == s.index);
@@ -397,6 +592,36 @@ fn sanitize(name: &[u8]) -> Vec<u8> {
     out
 }
 
+/// GNU symbol versioning of the dynamic symbols.
+struct Versions<'a> {
+    /// One big-endian u16 version index per dynamic symbol.
+    versym: &'a [u8],
+    /// Version definitions by index - 1: flags and name.
+    defs: Vec<(u16, Option<&'a [u8]>)>,
+    /// Version requirements: index and name.
+    needs: Vec<(u16, &'a [u8])>,
+}
+
+impl<'a> Versions<'a> {
+    /// BFD's version string (with "Base") and whether it is hidden (`@` rather than `@@`).
+    fn of(&self, versym: u16) -> Option<(&'a [u8], bool)> {
+        let hidden = versym & 0x8000 != 0;
+        let index = usize::from(versym & 0x7fff);
+        let is_base = |d: &(u16, _)| d.0 == elf::VER_FLG_BASE;
+        match index {
+            0 => None,
+            1 if index > self.defs.len() || is_base(&self.defs[0]) => Some((b"Base", hidden)),
+            i if i <= self.defs.len() => self.defs[i - 1].1.map(|name| (name, hidden)),
+            i => Some(
+                self.needs
+                    .iter()
+                    .find(|n| usize::from(n.0) == i)
+                    .map_or((b"<corrupt>", hidden), |n| (n.1, true)),
+            ),
+        }
+    }
+}
+
 /// A symbol objdump keeps for disassembly, with BFD's flags.
 #[derive(Debug, Clone)]
 struct Symbol<'a> {
@@ -413,6 +638,8 @@ struct Symbol<'a> {
     is_file: bool,
     is_function: bool,
     is_object: bool,
+    /// GNU version (dynamic symbols only) and whether it is hidden.
+    version: Option<(&'a [u8], bool)>,
 }
 
 impl Symbol<'_> {
@@ -422,7 +649,8 @@ impl Symbol<'_> {
 
     fn looks_like_file(&self) -> bool {
         let n = self.name;
-        self.is_file || (n.len() > 2 && n[n.len() - 2] == b'.' && matches!(n[n.len() - 1], b'o' | b'a'))
+        self.is_file
+            || (n.len() > 2 && n[n.len() - 2] == b'.' && matches!(n[n.len() - 1], b'o' | b'a'))
     }
 
     /// Symbols marked as data (and not also code) are dumped as bytes.
@@ -455,11 +683,13 @@ fn compare_symbols(a: &Symbol, b: &Symbol, section: &[u8]) -> std::cmp::Ordering
             let size = |s: &Symbol| if s.is_section { 0 } else { s.size };
             size(b).cmp(&size(a))
         })
-        .then_with(|| match (a.name.first() == Some(&b'.'), b.name.first() == Some(&b'.')) {
-            (true, false) => Ordering::Greater,
-            (false, true) => Ordering::Less,
-            _ => Ordering::Equal,
-        })
+        .then_with(
+            || match (a.name.first() == Some(&b'.'), b.name.first() == Some(&b'.')) {
+                (true, false) => Ordering::Greater,
+                (false, true) => Ordering::Less,
+                _ => Ordering::Equal,
+            },
+        )
         .then_with(|| a.name.cmp(b.name))
 }
 
@@ -533,14 +763,28 @@ impl SymbolPrinter<'_, '_> {
     }
 
     /// `objdump_print_addr_with_sym`: `ADDR <sym+0xoff>` (or relative to the section).
-    fn print_with_symbol(&self, vma: u64, sym: Option<usize>, skip_zeroes: bool, out: &mut Vec<u8>) {
+    fn print_with_symbol(
+        &self,
+        vma: u64,
+        sym: Option<usize>,
+        skip_zeroes: bool,
+        out: &mut Vec<u8>,
+    ) {
         out.extend_from_slice(hex_value(vma, skip_zeroes).as_bytes());
         out.extend_from_slice(b" <");
-        let (name, base) = match sym {
-            Some(i) => (self.symbols[i].name, self.symbols[i].value),
-            None => (self.section.name, self.section.addr),
+        let (name, base, version) = match sym {
+            Some(i) => (
+                self.symbols[i].name,
+                self.symbols[i].value,
+                self.symbols[i].version,
+            ),
+            None => (self.section.name, self.section.addr, None),
         };
         out.extend(sanitize(name));
+        if let Some((version, hidden)) = version.filter(|v| !v.0.is_empty()) {
+            out.extend_from_slice(if hidden { b"@" } else { b"@@" });
+            out.extend_from_slice(version);
+        }
         if base > vma {
             out.extend_from_slice(format!("-0x{}", hex_value(base - vma, true)).as_bytes());
         } else if vma > base {
@@ -589,7 +833,11 @@ struct SectionLister<'s, 'a> {
 
 impl SectionLister<'_, '_> {
     fn write(&self, out: &mut dyn Write) -> Result<(), ListingError> {
-        let printer = SymbolPrinter { section: self.section, symbols: self.symbols, has_reloc: self.has_reloc };
+        let printer = SymbolPrinter {
+            section: self.section,
+            symbols: self.symbols,
+            has_reloc: self.has_reloc,
+        };
         let mut text = b"\nDisassembly of section ".to_vec();
         text.extend(sanitize(self.section.name));
         text.extend_from_slice(b":\n");
@@ -606,12 +854,17 @@ impl SectionLister<'_, '_> {
             text.extend_from_slice(b":\n");
             let next = self.next_symbol(sym, addr, &mut place);
             let next_stop = match (sym, next) {
-                (Some(s), _) if self.symbols[s].value > addr => self.symbols[s].value.wrapping_sub(vma),
+                (Some(s), _) if self.symbols[s].value > addr => {
+                    self.symbols[s].value.wrapping_sub(vma)
+                }
                 (_, Some(n)) => self.symbols[n].value.wrapping_sub(vma),
                 _ => stop as u64,
             };
-            let next_stop =
-                if next_stop > stop as u64 || next_stop <= offset as u64 { stop } else { next_stop as usize };
+            let next_stop = if next_stop > stop as u64 || next_stop <= offset as u64 {
+                stop
+            } else {
+                next_stop as usize
+            };
             let insns = sym.map_or(true, |s| {
                 let s = &self.symbols[s];
                 s.section != Some(self.section.index) || s.value > addr || !s.is_data()
@@ -639,7 +892,10 @@ impl SectionLister<'_, '_> {
 
     /// How many characters of an eight-digit address objdump drops in this section.
     fn skip_address_chars(&self) -> usize {
-        let end = format!("{:08x}", (self.section.addr + u64::from(self.section.size)) & 0xffff_ffff);
+        let end = format!(
+            "{:08x}",
+            (self.section.addr + u64::from(self.section.size)) & 0xffff_ffff
+        );
         let zeroes = end.bytes().take_while(|&b| b == b'0').count();
         if zeroes == end.len() && self.section.addr != 0 || zeroes == 0 {
             0
@@ -649,11 +905,21 @@ impl SectionLister<'_, '_> {
     }
 
     /// `disassemble_bytes` for the section offsets `start..stop`.
-    fn write_bytes(&self, printer: &SymbolPrinter, insns: bool, start: usize, stop: usize, out: &mut Vec<u8>) {
+    fn write_bytes(
+        &self,
+        printer: &SymbolPrinter,
+        insns: bool,
+        start: usize,
+        stop: usize,
+        out: &mut Vec<u8>,
+    ) {
         let skip_chars = self.skip_address_chars();
         let mut offset = start;
         while offset < stop {
-            let zeroes = self.data[offset..stop].iter().take_while(|&&b| b == 0).count();
+            let zeroes = self.data[offset..stop]
+                .iter()
+                .take_while(|&&b| b == 0)
+                .count();
             let at_end = offset + zeroes == stop;
             if zeroes >= SKIP_ZEROES || (at_end && zeroes < SKIP_ZEROES_AT_END) {
                 out.extend_from_slice(b"\t...\n");
@@ -668,8 +934,14 @@ impl SectionLister<'_, '_> {
                 offset = stop.min(offset + 16);
                 continue;
             }
-            let Some(word) = self.data.get(offset..offset + 4).filter(|_| offset + 4 <= stop) else {
-                out.extend_from_slice(format!("Address 0x{addr:x} is out of bounds.\n\n").as_bytes());
+            let Some(word) = self
+                .data
+                .get(offset..offset + 4)
+                .filter(|_| offset + 4 <= stop)
+            else {
+                out.extend_from_slice(
+                    format!("Address 0x{addr:x} is out of bounds.\n\n").as_bytes(),
+                );
                 return;
             };
             let mut text = String::new();
@@ -692,7 +964,11 @@ impl SectionLister<'_, '_> {
         }
         out.extend(std::iter::repeat(b' ').take(3 * (16 - bytes.len())));
         out.extend_from_slice(b"    ");
-        out.extend(bytes.iter().map(|&b| if (0x20..0x7f).contains(&b) { b } else { b'.' }));
+        out.extend(
+            bytes
+                .iter()
+                .map(|&b| if (0x20..0x7f).contains(&b) { b } else { b'.' }),
+        );
         out.push(b'\n');
     }
 }
@@ -702,7 +978,11 @@ impl SectionLister<'_, '_> {
 fn padded_address(addr: u64, skip: usize) -> String {
     let full = format!("{:08x}", addr & 0xffff_ffff);
     let digits = &full[skip..];
-    let zeroes = digits.bytes().take_while(|&b| b == b'0').count().min(digits.len() - 1);
+    let zeroes = digits
+        .bytes()
+        .take_while(|&b| b == b'0')
+        .count()
+        .min(digits.len() - 1);
     format!("{}{}", " ".repeat(zeroes), &digits[zeroes..])
 }
 
@@ -721,17 +1001,35 @@ mod tests {
     /// A static big-endian PA-RISC executable with one code section and a symbol table.
     struct ElfBuilder {
         sections: Vec<(&'static str, u32, u32, u32, Vec<u8>, u32)>, // name, type, flags, addr, data, link
-        symbols: Vec<(&'static str, u32, u32, u8, u16)>,           // name, value, size, info, shndx
+        symbols: Vec<(&'static str, u32, u32, u8, u16)>, // name, value, size, info, shndx
         os_abi: u8,
     }
 
     impl ElfBuilder {
         fn new(code: Vec<u8>) -> Self {
-            let text = (".text", elf::SHT_PROGBITS, elf::SHF_ALLOC | elf::SHF_EXECINSTR, 0x10000, code, 0);
-            ElfBuilder { sections: vec![text], symbols: Vec::new(), os_abi: elf::ELFOSABI_GNU }
+            let text = (
+                ".text",
+                elf::SHT_PROGBITS,
+                elf::SHF_ALLOC | elf::SHF_EXECINSTR,
+                0x10000,
+                code,
+                0,
+            );
+            ElfBuilder {
+                sections: vec![text],
+                symbols: Vec::new(),
+                os_abi: elf::ELFOSABI_GNU,
+            }
         }
 
-        fn symbol(mut self, name: &'static str, value: u32, size: u32, info: u8, shndx: u16) -> Self {
+        fn symbol(
+            mut self,
+            name: &'static str,
+            value: u32,
+            size: u32,
+            info: u8,
+            shndx: u16,
+        ) -> Self {
             self.symbols.push((name, value, size, info, shndx));
             self
         }
@@ -766,14 +1064,30 @@ mod tests {
             let mut file = vec![0u8; 52];
             let mut headers = vec![0u8; 40];
             for (i, (_, kind, flags, addr, data, link)) in all.iter().enumerate() {
-                let fields = [names[i], *kind, *flags, *addr, file.len() as u32, data.len() as u32, *link, 0, 4, 0];
+                let fields = [
+                    names[i],
+                    *kind,
+                    *flags,
+                    *addr,
+                    file.len() as u32,
+                    data.len() as u32,
+                    *link,
+                    0,
+                    4,
+                    0,
+                ];
                 headers.extend(fields.iter().flat_map(|f| f.to_be_bytes()));
                 file.extend(data);
             }
             let shoff = file.len() as u32;
             file.extend(headers);
             file[..4].copy_from_slice(&elf::ELFMAG);
-            file[4..8].copy_from_slice(&[elf::ELFCLASS32, elf::ELFDATA2MSB, elf::EV_CURRENT, self.os_abi]);
+            file[4..8].copy_from_slice(&[
+                elf::ELFCLASS32,
+                elf::ELFDATA2MSB,
+                elf::EV_CURRENT,
+                self.os_abi,
+            ]);
             file[16..18].copy_from_slice(&elf::ET_EXEC.to_be_bytes());
             file[18..20].copy_from_slice(&elf::EM_PARISC.to_be_bytes());
             file[32..36].copy_from_slice(&shoff.to_be_bytes());
@@ -788,7 +1102,10 @@ mod tests {
         let mut text = String::new();
         disassemble_word(word, addr, &NoSymbols, &mut text);
         let b = word.to_be_bytes();
-        format!("{addr:>8x}:\t{:02x} {:02x} {:02x} {:02x} \t{text}\n", b[0], b[1], b[2], b[3])
+        format!(
+            "{addr:>8x}:\t{:02x} {:02x} {:02x} {:02x} \t{text}\n",
+            b[0], b[1], b[2], b[3]
+        )
     }
 
     struct NoSymbols;
@@ -804,8 +1121,13 @@ mod tests {
 
     #[test]
     fn header_sections_labels_and_zero_runs() {
-        let code = words(&[0x6bc23fd9, 0, 0, 0, 0x08000240, 0xe840c000, 0, 0x08000240, 0, 0, 0]);
-        let elf = ElfBuilder::new(code).func("_start", 0x10000).func("tail", 0x10018).build();
+        let code = words(&[
+            0x6bc23fd9, 0, 0, 0, 0x08000240, 0xe840c000, 0, 0x08000240, 0, 0, 0,
+        ]);
+        let elf = ElfBuilder::new(code)
+            .func("_start", 0x10000)
+            .func("tail", 0x10018)
+            .build();
         let expected = format!(
             "\nx:     file format elf32-hppa-linux\n\n\nDisassembly of section .text:\n\n\
              00010000 <_start>:\n{}\t...\n{}{}\n00010018 <tail>:\n{}{}\t...\n",
@@ -836,7 +1158,11 @@ mod tests {
         let text = listing(&elf).unwrap();
         assert!(text.contains("\n00010000 <.text>:\n"), "{text}");
         let image = Image::parse(&elf).unwrap();
-        let printer = SymbolPrinter { section: &image.sections[1], symbols: &[], has_reloc: false };
+        let printer = SymbolPrinter {
+            section: &image.sections[1],
+            symbols: &[],
+            has_reloc: false,
+        };
         let mut out = String::new();
         printer.print_address(0x10008, &mut out);
         assert_eq!(out, "0x10008");
@@ -852,7 +1178,11 @@ mod tests {
         let image = Image::parse(&elf).unwrap();
         let mut symbols = image.useful_symbols().unwrap();
         symbols.sort_by(|a, b| compare_symbols(a, b, b".text"));
-        let printer = SymbolPrinter { section: &image.sections[1], symbols: &symbols, has_reloc: false };
+        let printer = SymbolPrinter {
+            section: &image.sections[1],
+            symbols: &symbols,
+            has_reloc: false,
+        };
         let print = |addr| {
             let mut out = String::new();
             printer.print_address(addr, &mut out);
@@ -868,7 +1198,13 @@ mod tests {
     #[test]
     fn object_symbols_in_code_are_dumped_as_bytes() {
         let elf = ElfBuilder::new(b"Hello, world!\n\0\0\x08\x00\x02\x40".to_vec())
-            .symbol("msg", 0x10000, 16, (elf::STB_LOCAL << 4) | elf::STT_OBJECT, 1)
+            .symbol(
+                "msg",
+                0x10000,
+                16,
+                (elf::STB_LOCAL << 4) | elf::STT_OBJECT,
+                1,
+            )
             .func("f", 0x10010)
             .build();
         let text = listing(&elf).unwrap();
@@ -878,16 +1214,23 @@ mod tests {
 
     #[test]
     fn trailing_partial_word_is_out_of_bounds() {
-        let elf = ElfBuilder::new(vec![0x08, 0, 2, 0x40, 1, 2, 3]).func("f", 0x10000).build();
+        let elf = ElfBuilder::new(vec![0x08, 0, 2, 0x40, 1, 2, 3])
+            .func("f", 0x10000)
+            .build();
         let text = listing(&elf).unwrap();
-        assert!(text.ends_with("   10004:\tAddress 0x10004 is out of bounds.\n\n"), "{text}");
+        assert!(
+            text.ends_with("   10004:\tAddress 0x10004 is out of bounds.\n\n"),
+            "{text}"
+        );
     }
 
     #[test]
     fn format_name_follows_os_abi() {
         let mut b = ElfBuilder::new(words(&[0x08000240]));
         b.os_abi = elf::ELFOSABI_HPUX;
-        assert!(listing(&b.build()).unwrap().starts_with("\nx:     file format elf32-hppa\n\n"));
+        assert!(listing(&b.build())
+            .unwrap()
+            .starts_with("\nx:     file format elf32-hppa\n\n"));
     }
 
     #[test]
@@ -896,7 +1239,10 @@ mod tests {
         let elf = ElfBuilder::new(words(&[0x08000240])).build();
         let mut wrong = elf.clone();
         wrong[19] = 3;
-        assert!(matches!(listing(&wrong), Err(ListingError::NotParisc { machine: 3, .. })));
+        assert!(matches!(
+            listing(&wrong),
+            Err(ListingError::NotParisc { machine: 3, .. })
+        ));
         let truncated = &elf[..elf.len() - 10];
         let err = listing(truncated).unwrap_err();
         assert!(matches!(err, ListingError::SectionTable { .. }), "{err}");
@@ -907,7 +1253,9 @@ mod tests {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../guests");
         let mut files = Vec::new();
         for dir in ["prebuilt", "build"] {
-            let Ok(entries) = std::fs::read_dir(root.join(dir)) else { continue };
+            let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+                continue;
+            };
             for entry in entries.flatten() {
                 let path = entry.path();
                 if std::fs::read(&path).is_ok_and(|b| b.starts_with(&elf::ELFMAG)) {
@@ -934,7 +1282,8 @@ mod tests {
     fn compare_with_objdump(path: &Path, objdump: &str) -> usize {
         let ours = listing(&std::fs::read(path).unwrap()).unwrap();
         let theirs = objdump.replace(&format!("\n{}:", path.display()), "\nx:");
-        let (ours, theirs): (Vec<&str>, Vec<&str>) = (ours.lines().collect(), theirs.lines().collect());
+        let (ours, theirs): (Vec<&str>, Vec<&str>) =
+            (ours.lines().collect(), theirs.lines().collect());
         let mut other_lines = 0;
         for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
             match (instruction_prefix(a), instruction_prefix(b)) {
@@ -957,19 +1306,36 @@ mod tests {
         let mut section = None;
         let mut checked = 0;
         for line in objdump.lines() {
-            if let Some(name) = line.strip_prefix("Disassembly of section ").and_then(|l| l.strip_suffix(':')) {
-                let s = image.sections.iter().find(|s| s.name == name.as_bytes()).unwrap();
+            if let Some(name) = line
+                .strip_prefix("Disassembly of section ")
+                .and_then(|l| l.strip_suffix(':'))
+            {
+                let s = image
+                    .sections
+                    .iter()
+                    .find(|s| s.name == name.as_bytes())
+                    .unwrap();
                 symbols.sort_by(|a, b| compare_symbols(a, b, s.name));
                 section = Some(s);
                 continue;
             }
-            let (Some(s), Some(prefix)) = (section, instruction_prefix(line)) else { continue };
+            let (Some(s), Some(prefix)) = (section, instruction_prefix(line)) else {
+                continue;
+            };
             let insn = &line[prefix.len()..];
-            let Some(open) = insn.rfind(" <") else { continue };
+            let Some(open) = insn.rfind(" <") else {
+                continue;
+            };
             let close = open + insn[open..].find('>').unwrap();
-            let start = insn[..open].rfind(|c: char| !c.is_ascii_hexdigit()).map_or(0, |i| i + 1);
+            let start = insn[..open]
+                .rfind(|c: char| !c.is_ascii_hexdigit())
+                .map_or(0, |i| i + 1);
             let addr = u32::from_str_radix(&insn[start..open], 16).unwrap();
-            let printer = SymbolPrinter { section: s, symbols: &symbols, has_reloc: image.has_reloc };
+            let printer = SymbolPrinter {
+                section: s,
+                symbols: &symbols,
+                has_reloc: image.has_reloc,
+            };
             let mut ours = String::new();
             printer.print_address(addr, &mut ours);
             assert_eq!(ours, insn[start..=close], "{}: {line}", path.display());
@@ -982,20 +1348,35 @@ mod tests {
     #[test]
     fn matches_objdump_on_guest_binaries() {
         for path in guest_binaries() {
-            let run = std::process::Command::new("hppa-linux-gnu-objdump").arg("-d").arg(&path).output();
-            let Some(run) = run.ok().filter(|r| r.status.success()) else { return };
+            let run = std::process::Command::new("hppa-linux-gnu-objdump")
+                .arg("-d")
+                .arg(&path)
+                .output();
+            let Some(run) = run.ok().filter(|r| r.status.success()) else {
+                return;
+            };
             let objdump = String::from_utf8_lossy(&run.stdout);
             let lines = compare_with_objdump(&path, &objdump);
             let annotations = compare_annotations(&path, &objdump);
-            eprintln!("{}: {lines} non-instruction lines, {annotations} branch annotations agree", path.display());
+            eprintln!(
+                "{}: {lines} non-instruction lines, {annotations} branch annotations agree",
+                path.display()
+            );
         }
     }
 
     fn sample_elf() -> Vec<u8> {
-        let smallest = guest_binaries().into_iter().min_by_key(|p| std::fs::metadata(p).map_or(u64::MAX, |m| m.len()));
-        smallest.and_then(|p| std::fs::read(p).ok()).unwrap_or_else(|| {
-            ElfBuilder::new(words(&[0x6bc23fd9, 0, 0, 0x08000240])).func("a", 0x10000).func("b", 0x1000c).build()
-        })
+        let smallest = guest_binaries()
+            .into_iter()
+            .min_by_key(|p| std::fs::metadata(p).map_or(u64::MAX, |m| m.len()));
+        smallest
+            .and_then(|p| std::fs::read(p).ok())
+            .unwrap_or_else(|| {
+                ElfBuilder::new(words(&[0x6bc23fd9, 0, 0, 0x08000240]))
+                    .func("a", 0x10000)
+                    .func("b", 0x1000c)
+                    .build()
+            })
     }
 
     proptest! {
