@@ -9,6 +9,7 @@
 pub mod decode;
 pub mod display;
 pub mod elf;
+pub mod fields;
 pub mod insn;
 pub mod listing;
 
