@@ -5,3 +5,40 @@
 //! Personalities: Linux user mode (system calls, signals, process start-up)
 //! and system mode (a virtual board with console, disk and timer, a
 //! deterministic virtual TLB and virtual privilege level).
+//!
+//! # Linux user mode, as a run loop uses it
+//!
+//! ```text
+//! let mut mem = AddressSpace::new(Layout::linux_parisc32(STACK_MAX))?;
+//! let image = ElfImage::parse(&bytes)?;
+//! let interp = image.interp.as_deref().map(|p| load_interpreter(sysroot, p)).transpose()?;
+//! let init = load_program(&mut mem, &image, interp.as_ref(), &argv, &envp, path)?;
+//! // cpu: IAOQ = init.pc, init.pc + 4; GRs = init.gr
+//! let mut process = LinuxProcess::new(Box::new(HostEnvironment));
+//! loop {
+//!     // ... execute until the gateway page is reached:
+//!     // pc 0x100 (system call): r20 = number, r26..r21 = arguments
+//!     match process.syscall(&mut mem, r20, [r26, r25, r24, r23, r22, r21]) {
+//!         SyscallOutcome::Return(v) => { r28 = v; pc = r31 }
+//!         SyscallOutcome::Exit(status) => break status,
+//!         SyscallOutcome::Signal(sig) => { r28 = 0; pc = r31; deliver(sig) }
+//!     }
+//!     // pc 0xb0 (light-weight system call): r20 = index
+//!     let out = process.light_weight_syscall(&mut mem, r20, LwsArgs { r26, r25, r24, r23 });
+//!     r28 = out.r28; r21 = out.r21; pc = r31;
+//! }
+//! ```
+//!
+//! Guest memory ([`memory::AddressSpace`]) implements
+//! `hbft_translator::memory::GuestMemory`; JIT code may inline accesses via
+//! `host_base()`, `perm_table()` and `dirty_bitmap()` (layout in
+//! [`memory`]). The per-epoch state hash reads `dirty_pages()` and
+//! `page_bytes()`, then calls `clear_dirty()`.
+//!
+//! Every host interaction of the Linux layer goes through
+//! [`linux::Environment`]; a recording or replaying implementation can be
+//! passed to [`linux::LinuxProcess::new`] instead of the live
+//! [`linux::HostEnvironment`].
+
+pub mod linux;
+pub mod memory;

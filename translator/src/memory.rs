@@ -52,4 +52,24 @@ pub trait GuestMemory {
     fn write_u64(&mut self, addr: u32, value: u64) -> Result<(), MemFault>;
     /// Reads an instruction word from an executable page.
     fn fetch(&self, addr: u32) -> Result<u32, MemFault>;
+
+    /// Copies `buf.len()` bytes starting at `addr` out of readable pages.
+    /// A fault names the first byte that could not be read. Implementations
+    /// may override this with a faster page-wise copy.
+    fn read_bytes(&self, addr: u32, buf: &mut [u8]) -> Result<(), MemFault> {
+        for (i, byte) in buf.iter_mut().enumerate() {
+            *byte = self.read_u8(addr.wrapping_add(i as u32))?;
+        }
+        Ok(())
+    }
+
+    /// Copies `data` into writable pages starting at `addr`. A fault names
+    /// the first byte that could not be written; bytes before it may have
+    /// been written (as with a Linux `copy_to_user` that faults).
+    fn write_bytes(&mut self, addr: u32, data: &[u8]) -> Result<(), MemFault> {
+        for (i, &byte) in data.iter().enumerate() {
+            self.write_u8(addr.wrapping_add(i as u32), byte)?;
+        }
+        Ok(())
+    }
 }
