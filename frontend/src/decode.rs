@@ -177,6 +177,7 @@ static TABLE: &[Entry] = &[
     entry!("001110 ..... 000.. .. . . .0 10.. 0 .....", fcnv_0e),
     entry!("001110 ..... ..... .. . . .1 00.. 0 .....", fcmp_0e),
     entry!("001110 ..... ..... 01 0 . .1 11.. 0 .....", xmpyu),
+    entry!("001111 ..... ..... .. . . 00 1000 . .....", fstq),
     entry!("010000 ..... ..... .. . . .. .... . .....", load_long),
     entry!("010001 ..... ..... .. . . .. .... . .....", load_long),
     entry!("010010 ..... ..... .. . . .. .... . .....", load_long),
@@ -239,6 +240,10 @@ static TABLE: &[Entry] = &[
     entry!("111011 ..... ..... .. . . .. .... . .....", cmpib_dw),
     entry!("111100 ..... ..... .. . . .. .... . .....", depd_fixed),
     entry!("111101 ..... ..... .. . . .. .... . .....", depdi_fixed),
+    entry!("111110 00000 ..... 10 0 0 10 .... 0 .....", hshl),
+    entry!("111110 ..... 00000 11 0 0 1. .... 0 .....", hshr),
+    entry!("111110 ..... ..... 1. . 0 0. 0000 0 .....", mix),
+    entry!("111110 ..... ..... 0. . 0 .. .... 0 .....", permh),
 ];
 
 // ---- shared field helpers ----------------------------------------------------
@@ -505,14 +510,10 @@ fn half(op: HalfOp, w: u32) -> Option<Insn> {
     Some(Insn::Half { op, r1: gx(w), r2: gb(w), t: gt(w) })
 }
 fn hadd(w: u32) -> Option<Insn> {
-    let sat = bits(w, 6, 2) as u8;
-    (sat != 2).then_some(())?;
-    half(HalfOp::Hadd { sat }, w)
+    half(HalfOp::Hadd { sat: bits(w, 6, 2) as u8 }, w)
 }
 fn hsub(w: u32) -> Option<Insn> {
-    let sat = bits(w, 6, 2) as u8;
-    (sat != 2).then_some(())?;
-    half(HalfOp::Hsub { sat }, w)
+    half(HalfOp::Hsub { sat: bits(w, 6, 2) as u8 }, w)
 }
 fn hshladd(w: u32) -> Option<Insn> {
     half(HalfOp::Hshladd { sa: bits(w, 6, 2) as u8 }, w)
@@ -722,6 +723,11 @@ fn cop_mem(w: u32) -> Option<Insn> {
     Some(Insn::CopMem { store: bit(w, 9), dbl: bit(w, 27), uid: bits(w, 6, 3) as u8, r: r_t(w), addr, hint: cache_hint(w) })
 }
 
+fn fstq(w: u32) -> Option<Insn> {
+    let addr = if bit(w, 12) { short_addr(w, im5_load(w)) } else { index_addr(w) };
+    Some(Insn::FstQuad { r: Fr::new(r_t(w)), addr })
+}
+
 // ---- branches ----------------------------------------------------------------
 
 fn src_reg(w: u32) -> DepSource {
@@ -890,6 +896,22 @@ fn depd_fixed(w: u32) -> Option<Insn> {
 }
 fn depdi_fixed(w: u32) -> Option<Insn> {
     deposit(w, true, src_imm(w), ShiftAmount::Fixed(63 - pos6(w) as u8), depd_fixed_len(w))
+}
+
+// ---- PA 2.0 multimedia (0x3e) ------------------------------------------------
+
+fn hshl(w: u32) -> Option<Insn> {
+    Some(Insn::Hshift { left: true, signed: false, r: gx(w), sa: bits(w, 6, 4) as u8, t: gt(w) })
+}
+fn hshr(w: u32) -> Option<Insn> {
+    Some(Insn::Hshift { left: false, signed: bit(w, 10), r: gb(w), sa: bits(w, 6, 4) as u8, t: gt(w) })
+}
+fn mix(w: u32) -> Option<Insn> {
+    Some(Insn::Mix { word: !bit(w, 10), right: bit(w, 14), r1: gx(w), r2: gb(w), t: gt(w) })
+}
+fn permh(w: u32) -> Option<Insn> {
+    let order = [bits(w, 13, 2) as u8, bits(w, 10, 2) as u8, bits(w, 8, 2) as u8, bits(w, 6, 2) as u8];
+    Some(Insn::Permh { order, r: gb(w), t: gt(w) })
 }
 
 // ---- assists and coprocessors ------------------------------------------------

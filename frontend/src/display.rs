@@ -87,7 +87,7 @@ fn cond_index(c: Cond) -> usize {
 /// A condition's text; doubleword conditions add `*` after the comma.
 fn cond_text(table: &[&str; 16], c: Cond) -> String {
     let s = table[cond_index(c)];
-    if !c.dw {
+    if !c.dw || s.starts_with('(') {
         s.to_string()
     } else if s.is_empty() {
         ",*".to_string()
@@ -349,7 +349,8 @@ impl Printer<'_> {
             }
             Insn::Alu { op, cond, r1, r2, t } => self.alu(op, cond, r1, r2, t),
             Insn::Half { op, r1, r2, t } => {
-                let sat = |s: u8| [",us", ",ss", "", ""][(s & 3) as usize];
+                // Saturation 2 is undefined; objdump prints its NULL table entry.
+                let sat = |s: u8| [",us", ",ss", "(null)", ""][(s & 3) as usize];
                 match op {
                     HalfOp::Hadd { sat: s } => {
                         self.s("hadd");
@@ -788,6 +789,49 @@ impl Printer<'_> {
                     });
                 }
             },
+            Insn::FstQuad { r, addr } => {
+                let indexed = matches!(addr, Addr::Index { .. });
+                self.s(if indexed { "fstqx" } else { "fstqs" });
+                if let Addr::Disp { modify, .. } = addr {
+                    self.s(match modify {
+                        Modify::None => " ",
+                        Modify::After => ",ma ",
+                        Modify::Before => ",mb ",
+                    });
+                } else {
+                    self.mem_completers(addr, Hint::None, false, false);
+                }
+                self.fr(r);
+                self.s(",");
+                self.mem_addr(addr);
+            }
+            Insn::Permh { order, r, t } => {
+                let _ = write!(self.out, "permh,{}{}{}{} ", order[0], order[1], order[2], order[3]);
+                self.gr(r);
+                self.s(",");
+                self.gr(t);
+            }
+            Insn::Hshift { left, signed, r, sa, t } => {
+                self.s(match (left, signed) {
+                    (true, _) => "hshl ",
+                    (false, true) => "hshr,s ",
+                    (false, false) => "hshr,u ",
+                });
+                self.gr(r);
+                self.s(",");
+                self.dec(sa as u32);
+                self.s(",");
+                self.gr(t);
+            }
+            Insn::Mix { word, right, r1, r2, t } => {
+                self.s(if word { "mixw" } else { "mixh" });
+                self.s(if right { ",r" } else { ",l" });
+                self.gr(r1);
+                self.s(",");
+                self.gr(r2);
+                self.s(",");
+                self.gr(t);
+            }
             Insn::Fid => self.s("fid"),
             Insn::Pmenb => self.s("pmenb"),
             Insn::Xmpyu { r1, r2, t } => {

@@ -180,7 +180,7 @@ impl AluOp {
 /// PA 2.0 halfword (multimedia) operations of major opcodes 0x02 and 0x3e.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum HalfOp {
-    /// `hadd`, `hadd,ss`, `hadd,us` (sat: 0 us, 1 ss, 3 modulo).
+    /// `hadd`, `hadd,ss`, `hadd,us` (sat: 0 us, 1 ss, 2 undefined, 3 modulo).
     Hadd { sat: u8 },
     /// `hsub` with the same saturation field.
     Hsub { sat: u8 },
@@ -421,6 +421,14 @@ pub enum Insn {
     FmpyAddSub { sub: bool, dbl: bool, rm1: Fr, rm2: Fr, tm: Fr, ra: Fr, ta: Fr },
     /// `fmpyfadd`/`fmpynfadd ,fmt r1,r2,ra,t` (PA 2.0 fused multiply-add).
     Fmac { negate: bool, dbl: bool, r1: Fr, r2: Fr, ra: Fr, t: Fr },
+    /// `fstqx`/`fstqs`: store a quad (register pair), indexed or short form.
+    FstQuad { r: Fr, addr: Addr },
+    /// `permh,cccc r,t`: permute halfwords by the four 2-bit selectors (PA 2.0).
+    Permh { order: [u8; 4], r: Gr, t: Gr },
+    /// `hshl r,sa,t` / `hshr,s|u r,sa,t`: halfword shifts (PA 2.0).
+    Hshift { left: bool, signed: bool, r: Gr, sa: u8, t: Gr },
+    /// `mixh,l|r` / `mixw,l|r r1,r2,t`: mix halfwords or words (PA 2.0).
+    Mix { word: bool, right: bool, r1: Gr, r2: Gr, t: Gr },
     /// `pmenb` (performance monitor enable).
     Pmenb,
 }
