@@ -20,3 +20,6 @@ pub use errno::Errno;
 pub use lws::{LwsArgs, LwsOutcome};
 pub use process::{LinuxProcess, SyscallOutcome};
 pub use startup::{load_program, InitialState, StartupError};
+
+#[cfg(test)]
+mod tests;
