@@ -33,7 +33,7 @@ pub fn sys_uname(mem: &mut AddressSpace, buf: u32) -> SysResult<u32> {
 
 /// One virtual CPU.
 pub fn sys_sched_getaffinity(mem: &mut AddressSpace, len: u32, mask: u32) -> SysResult<u32> {
-    if len < 4 || len % 4 != 0 {
+    if len < 4 || !len.is_multiple_of(4) {
         return Err(Errno::EINVAL);
     }
     write_mem(mem, mask, &1u32.to_be_bytes())?;

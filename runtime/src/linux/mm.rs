@@ -77,7 +77,7 @@ pub fn sys_munmap(mem: &mut AddressSpace, addr: u32, len: u32) -> SysResult<u32>
 
 pub fn sys_mprotect(mem: &mut AddressSpace, addr: u32, len: u32, prot: u32) -> SysResult<u32> {
     if len == 0 {
-        return if addr % PAGE_SIZE == 0 { Ok(0) } else { Err(Errno::EINVAL) };
+        return if addr.is_multiple_of(PAGE_SIZE) { Ok(0) } else { Err(Errno::EINVAL) };
     }
     mem.protect(addr, len, prot as u8 & PERM_RWX).map_err(map_errno)?;
     Ok(0)
@@ -86,7 +86,7 @@ pub fn sys_mprotect(mem: &mut AddressSpace, addr: u32, len: u32, prot: u32) -> S
 /// Only MADV_DONTNEED changes what the guest sees: private pages read back
 /// as zeros (file-backed pages too, a simplification). Other advice is a hint.
 pub fn sys_madvise(mem: &mut AddressSpace, addr: u32, len: u32, advice: u32) -> SysResult<u32> {
-    if addr % PAGE_SIZE != 0 {
+    if !addr.is_multiple_of(PAGE_SIZE) {
         return Err(Errno::EINVAL);
     }
     if advice == MADV_DONTNEED && len != 0 {

@@ -188,9 +188,9 @@ fn image_span(image: &ElfImage) -> u32 {
 fn map_image(mem: &mut AddressSpace, image: &ElfImage, bias: u32) -> Result<(), StartupError> {
     let mut pages = std::collections::BTreeMap::<u32, u8>::new();
     for seg in image.segments.iter().filter(|s| s.mem_size != 0) {
-        let perms = u8::from(seg.perms.read) * PERM_READ
-            | u8::from(seg.perms.write) * PERM_WRITE
-            | u8::from(seg.perms.exec) * PERM_EXEC;
+        let perms = (u8::from(seg.perms.read) * PERM_READ)
+            | (u8::from(seg.perms.write) * PERM_WRITE)
+            | (u8::from(seg.perms.exec) * PERM_EXEC);
         let start = page_align_down(seg.vaddr.wrapping_add(bias));
         let end = u64::from(seg.vaddr.wrapping_add(bias)) + u64::from(seg.mem_size);
         let mut page = u64::from(start);

@@ -128,9 +128,11 @@ fn tiny_image_dyn() -> ElfImage {
 }
 
 /// A scripted environment: output is captured, time is fixed, files do not exist.
+type Output = std::rc::Rc<std::cell::RefCell<Vec<(Handle, Vec<u8>)>>>;
+
 #[derive(Default)]
 struct Script {
-    written: std::rc::Rc<std::cell::RefCell<Vec<(Handle, Vec<u8>)>>>,
+    written: Output,
     input: Vec<u8>,
 }
 
@@ -402,4 +404,16 @@ fn strace_lines_look_like_strace() {
     mem.write_bytes(SCRATCH, b"hello\n").unwrap();
     let line = super::strace::format_call(&mem, nr::write, &[1, SCRATCH, 6, 0, 0, 0], SyscallOutcome::Return(6));
     assert_eq!(line, "write(1, \"hello\\n\", 6) = 6");
+}
+
+#[test]
+fn loads_a_prebuilt_static_guest() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../guests/prebuilt/hello_float-O2");
+    let image = ElfImage::parse(&std::fs::read(path).unwrap()).unwrap();
+    let mut mem = space();
+    let init = load_program(&mut mem, &image, None, &[b"hello_float"], &[b"A=1"], b"hello_float").unwrap();
+    assert_eq!(init.pc, image.entry | 3);
+    assert!(mem.fetch(image.entry).is_ok());
+    assert!(init.brk > image.segments.last().unwrap().vaddr);
+    assert_eq!(word(&mem, init.gr[24] - 4), 1);
 }
