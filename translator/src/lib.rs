@@ -2,11 +2,15 @@
 //! that execute them.
 //!
 //! Each instruction's semantics is defined a single time over an emitter
-//! trait; the interpreter (the reference engine, counting every retired
-//! instruction) evaluates it directly and the Cranelift JIT lowers it to host
-//! code with an instruction counter injected into every translated block.
-//! Nothing here reads host time, host addresses or hash-map order in a way a
-//! guest can observe.
+//! trait ([`semantics`]); the interpreter ([`interp`], the reference engine,
+//! counting every retired instruction) evaluates it directly and the
+//! Cranelift JIT lowers it to host code with an instruction counter injected
+//! into every translated block. Floating-point arithmetic is shared as pure
+//! helpers ([`softfp`]). Nothing here reads host time, host addresses or
+//! hash-map order in a way a guest can observe.
 
+pub mod interp;
 pub mod memory;
+pub mod semantics;
+pub mod softfp;
 pub mod state;

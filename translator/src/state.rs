@@ -33,6 +33,10 @@ pub struct CpuState {
     /// Instruction address offset queue: the executing instruction and the next one.
     pub iaoq_front: u32,
     pub iaoq_back: u32,
+    /// Instruction address space queue (the spaces of the two IAOQ entries);
+    /// changed only by `be`. User-mode Linux runs in one flat space.
+    pub iasq_front: u32,
+    pub iasq_back: u32,
     /// PSW N: the instruction at `iaoq_front` is nullified.
     pub psw_n: u32,
     /// PSW C/B as a carry-in vector: bit i is the carry into bit i of the last
@@ -56,6 +60,8 @@ impl Default for CpuState {
             cr: [0; 32],
             iaoq_front: 0,
             iaoq_back: 4,
+            iasq_front: 0,
+            iasq_back: 0,
             psw_n: 0,
             psw_cb: 0,
             psw_cb_msb: 0,
@@ -68,7 +74,33 @@ impl Default for CpuState {
 impl CpuState {
     /// A state that starts executing at `pc` with nothing nullified.
     pub fn at(pc: u32) -> CpuState {
-        CpuState { iaoq_front: pc, iaoq_back: pc.wrapping_add(4), ..CpuState::default() }
+        CpuState {
+            iaoq_front: pc,
+            iaoq_back: pc.wrapping_add(4),
+            ..CpuState::default()
+        }
+    }
+
+    /// Continues execution at `addr` (low two bits, the privilege level, are
+    /// dropped) with nothing nullified: how the runtime returns from the Linux
+    /// gateway page to the caller's `%r31`.
+    pub fn resume_at(&mut self, addr: u32) {
+        self.iaoq_front = addr & !3;
+        self.iaoq_back = self.iaoq_front.wrapping_add(4);
+        self.iasq_front = self.iasq_back;
+        self.psw_n = 0;
+    }
+
+    /// Retires the instruction at the queue front as an ordinary (non-branch)
+    /// instruction: the runtime calls this after it has performed an
+    /// instruction on the engine's behalf (an environment read such as
+    /// `mfctl cr16`), so the instruction is counted exactly once.
+    pub fn retire_current(&mut self) {
+        self.iaoq_front = self.iaoq_back;
+        self.iaoq_back = self.iaoq_back.wrapping_add(4);
+        self.iasq_front = self.iasq_back;
+        self.psw_n = 0;
+        self.retired += 1;
     }
 
     /// Shift amount register.

@@ -1,0 +1,239 @@
+//! Branches. Every branch is delayed: it sets the *back* of the instruction
+//! address queue, so the instruction after it (the delay slot) executes
+//! before the target (PA-RISC 1.1 ch. 4, "Control Flow").
+//!
+//! Nullification with `,n`: an unconditional branch always nullifies its
+//! delay slot; a conditional branch nullifies it when taken forward
+//! (displacement >= 0) or not taken backward.
+//!
+//! Links receive the return point `IAOQ_Back + 4` with the user privilege
+//! level (3) in the low two bits, as on hardware; indirect targets drop the
+//! low two bits, so privilege never increases.
+
+use hbft_frontend::insn::{Cond, DepSource, Gr, LinkKind, ShiftAmount, Sr};
+
+use super::{add_imm, cond, gr, negative, nonzero, shl_imm, Emitter, Event, Flow};
+
+/// User privilege level, carried in the low bits of return addresses.
+const USER_PRIVILEGE: u32 = 3;
+
+fn link<E: Emitter>(e: &mut E) -> E::Val {
+    let back = e.iaoq_back();
+    let ret = add_imm(e, back, 4);
+    let pl = e.imm(USER_PRIVILEGE);
+    e.or(ret, pl)
+}
+
+fn without_privilege<E: Emitter>(e: &mut E, v: E::Val) -> E::Val {
+    let m = e.imm(!3);
+    e.and(v, m)
+}
+
+fn unconditional<E: Emitter>(e: &mut E, target: E::Val, nullify: bool) {
+    e.branch(target);
+    if nullify {
+        let always = e.imm_flag(true);
+        e.nullify_next(always);
+    }
+}
+
+/// A pc-relative conditional branch target: `pc + 8 + disp`, with `,n`.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Target {
+    pub pc: u32,
+    pub disp: i32,
+    pub nullify: bool,
+}
+
+fn conditional<E: Emitter>(e: &mut E, taken: E::Flag, to: Target) {
+    let target = e.imm(to.pc.wrapping_add(8).wrapping_add(to.disp as u32));
+    e.branch_if(taken, target);
+    if to.nullify {
+        let f = if to.disp >= 0 {
+            taken
+        } else {
+            e.flag_not(taken)
+        };
+        e.nullify_next(f);
+    }
+}
+
+/// `b,l target,t` (`bl`, `b`, `b,gate`): pc-relative with link.
+pub(super) fn branch_link<E: Emitter>(
+    e: &mut E,
+    kind: LinkKind,
+    disp: i32,
+    t: Gr,
+    nullify: bool,
+    pc: u32,
+) -> Flow {
+    if kind == LinkKind::Push {
+        // PA 2.0 branch-target-stack form.
+        return Err(e.stop(Event::Illegal));
+    }
+    // `b,gate` would raise privilege only on a gateway page, which user code
+    // never executes here (the gateway page is handled by the runtime).
+    let ret = link(e);
+    let target = e.imm(pc.wrapping_add(8).wrapping_add(disp as u32));
+    e.set_gr(t.0, ret);
+    unconditional(e, target, nullify);
+    Ok(())
+}
+
+/// `blr x,t`: branch to `pc + 8 + 8·x`.
+pub(super) fn blr<E: Emitter>(e: &mut E, x: Gr, t: Gr, nullify: bool, pc: u32) -> Flow {
+    let xv = gr(e, x);
+    let offset = shl_imm(e, xv, 3);
+    let target = add_imm(e, offset, pc.wrapping_add(8));
+    let ret = link(e);
+    e.set_gr(t.0, ret);
+    unconditional(e, target, nullify);
+    Ok(())
+}
+
+/// `bv x(b)`: branch to `b + 8·x`.
+pub(super) fn bv<E: Emitter>(e: &mut E, x: Gr, base: Gr, nullify: bool) -> Flow {
+    let b = gr(e, base);
+    let xv = gr(e, x);
+    let offset = shl_imm(e, xv, 3);
+    let sum = e.add(b, offset);
+    let target = without_privilege(e, sum);
+    unconditional(e, target, nullify);
+    Ok(())
+}
+
+/// `bve[,l] (b)` (PA 2.0): branch to `b`, link in r2.
+pub(super) fn bve<E: Emitter>(e: &mut E, with_link: bool, base: Gr, nullify: bool) -> Flow {
+    let b = gr(e, base);
+    let target = without_privilege(e, b);
+    if with_link {
+        let ret = link(e);
+        e.set_gr(2, ret);
+    }
+    unconditional(e, target, nullify);
+    Ok(())
+}
+
+/// `be disp(sr,b)` and `be,l` (ble): external branch; the link form puts the
+/// return offset in r31 and the return space in sr0.
+pub(super) fn be<E: Emitter>(
+    e: &mut E,
+    with_link: bool,
+    disp: i32,
+    sr: Sr,
+    base: Gr,
+    nullify: bool,
+) -> Flow {
+    let b = gr(e, base);
+    let sum = add_imm(e, b, disp as u32);
+    let target = without_privilege(e, sum);
+    let space = e.sr(sr.0);
+    if with_link {
+        let ret = link(e);
+        let ret_space = e.iasq_back();
+        e.set_gr(31, ret);
+        e.set_sr(0, ret_space);
+    }
+    e.branch_space(space);
+    unconditional(e, target, nullify);
+    Ok(())
+}
+
+fn source<E: Emitter>(e: &mut E, src: DepSource) -> E::Val {
+    match src {
+        DepSource::Reg(r) => gr(e, r),
+        DepSource::Imm(i) => e.imm(i as i32 as u32),
+    }
+}
+
+/// `cmpb`/`cmpib`: compare `src - r2` with the compare conditions.
+pub(super) fn cmp_branch<E: Emitter>(
+    e: &mut E,
+    c: Cond,
+    src: DepSource,
+    r2: Gr,
+    to: Target,
+) -> Flow {
+    if c.dw {
+        return Err(e.stop(Event::Illegal));
+    }
+    let a = source(e, src);
+    let b = gr(e, r2);
+    let nb = e.not(b);
+    let one = e.imm(1);
+    let (diff, carry_out) = e.add_carry(a, nb, one);
+    let da = e.xor(diff, a);
+    let ab = e.xor(a, b);
+    let v = e.and(da, ab);
+    let sv = negative(e, v);
+    let no_borrow = nonzero(e, carry_out);
+    let taken = cond::arith(e, c.c, c.negate, diff, no_borrow, sv);
+    conditional(e, taken, to);
+    Ok(())
+}
+
+/// `addb`/`addib`: `r2 += src`, branch on the add conditions.
+pub(super) fn add_branch<E: Emitter>(
+    e: &mut E,
+    c: Cond,
+    src: DepSource,
+    r2: Gr,
+    to: Target,
+) -> Flow {
+    if c.dw {
+        return Err(e.stop(Event::Illegal));
+    }
+    let a = source(e, src);
+    let b = gr(e, r2);
+    let zero = e.imm(0);
+    let (sum, carry_out) = e.add_carry(a, b, zero);
+    let sa = e.xor(sum, a);
+    let ab = e.xor(a, b);
+    let nab = e.not(ab);
+    let v = e.and(sa, nab);
+    let sv = negative(e, v);
+    let carry = nonzero(e, carry_out);
+    let taken = cond::arith(e, c.c, c.negate, sum, carry, sv);
+    e.set_gr(r2.0, sum);
+    conditional(e, taken, to);
+    Ok(())
+}
+
+/// `bb,<|>= r,p,target`: branch on bit `p` (big-endian numbering, or SAR).
+/// Condition 0 (`<`) branches when the bit is 1, 1 (`>=`) when it is 0.
+pub(super) fn bb<E: Emitter>(
+    e: &mut E,
+    c: u8,
+    dw: bool,
+    r: Gr,
+    pos: ShiftAmount,
+    to: Target,
+) -> Flow {
+    if dw {
+        return Err(e.stop(Event::Illegal));
+    }
+    let v = gr(e, r);
+    // Move the tested bit to the sign position.
+    let moved = match pos {
+        ShiftAmount::Fixed(p) => shl_imm(e, v, p as u32 & 31),
+        ShiftAmount::Sar => {
+            let s = e.cr(11);
+            let m = e.imm(31);
+            let n = e.and(s, m);
+            e.shl(v, n)
+        }
+    };
+    let set = negative(e, moved);
+    let taken = if c & 1 == 0 { set } else { e.flag_not(set) };
+    conditional(e, taken, to);
+    Ok(())
+}
+
+/// `movb`/`movib`: `r2 = src`, branch on the shift/extract/deposit condition.
+pub(super) fn mov_branch<E: Emitter>(e: &mut E, c: u8, src: DepSource, r2: Gr, to: Target) -> Flow {
+    let v = source(e, src);
+    let taken = cond::shift(e, c, v);
+    e.set_gr(r2.0, v);
+    conditional(e, taken, to);
+    Ok(())
+}
