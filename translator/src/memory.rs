@@ -25,11 +25,7 @@ pub enum MemFault {
     Protection { addr: u32, access: Access },
     /// `addr` is not aligned to the access size (PA-RISC traps on misaligned data).
     #[error("misaligned {size}-byte {access:?} at {addr:#010x}")]
-    Unaligned {
-        addr: u32,
-        size: u32,
-        access: Access,
-    },
+    Unaligned { addr: u32, size: u32, access: Access },
 }
 
 impl MemFault {
