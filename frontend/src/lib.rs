@@ -8,6 +8,7 @@
 
 pub mod decode;
 pub mod display;
+pub mod encode;
 pub mod elf;
 pub mod fields;
 pub mod insn;
@@ -15,4 +16,5 @@ pub mod listing;
 
 pub use decode::{decode, DecodeError};
 pub use display::{disassemble_word, AddressPrinter};
+pub use encode::{encode, EncodeError};
 pub use insn::Insn;
