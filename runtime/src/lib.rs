@@ -42,3 +42,4 @@
 
 pub mod linux;
 pub mod memory;
+pub mod user_mode;

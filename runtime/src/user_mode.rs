@@ -1,0 +1,271 @@
+//! Running a Linux/parisc program: the loop around an engine that turns
+//! entries into the gateway page into system calls, engine exits into
+//! signals, and keeps the exact instruction count.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use hbft_frontend::elf::{ElfError, ElfImage};
+use hbft_translator::interp::{Exit, Interpreter, Trap};
+use hbft_translator::memory::MemFault;
+use hbft_translator::state::{cr, CpuState};
+
+use crate::linux::startup::{load_interpreter, load_program, StartupError};
+use crate::linux::{HostEnvironment, LinuxProcess, LwsArgs, SyscallOutcome};
+use crate::memory::{AddressSpace, Layout};
+
+/// Largest stack a guest may grow (Linux's default RLIMIT_STACK ceiling for
+/// the layout's stack placement).
+const STACK_MAX: u32 = 100 << 20;
+
+/// Instructions an engine runs before control returns to this loop even
+/// without an event (the loop then simply continues).
+const SLICE: u64 = 1 << 24;
+
+/// Gateway-page entry points (Linux arch/parisc/kernel/syscall.S).
+const GATEWAY_LWS: u32 = 0xb0;
+const GATEWAY_SET_THREAD_POINTER: u32 = 0xe0;
+const GATEWAY_SYSCALL: u32 = 0x100;
+
+/// Signal numbers on parisc (arch/parisc/include/uapi/asm/signal.h).
+pub mod signo {
+    pub const SIGILL: u32 = 4;
+    pub const SIGTRAP: u32 = 5;
+    pub const SIGFPE: u32 = 8;
+    pub const SIGBUS: u32 = 10;
+    pub const SIGSEGV: u32 = 11;
+}
+
+/// What a user-mode run needs besides the program.
+#[derive(Debug, Clone, Default)]
+pub struct UserModeConfig {
+    /// Arguments, `argv[0]` included.
+    pub argv: Vec<Vec<u8>>,
+    /// Environment strings `NAME=value`.
+    pub envp: Vec<Vec<u8>>,
+    /// Where dynamically linked programs find their `ld.so` and libraries.
+    pub sysroot: Option<PathBuf>,
+    /// Print every system call like strace.
+    pub strace: bool,
+}
+
+/// Why a program could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum UserModeError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("{path}: {source}")]
+    Elf { path: String, source: ElfError },
+    #[error("{path} is dynamically linked (interpreter {interp}) and no sysroot was found; pass -L SYSROOT")]
+    NoSysroot { path: String, interp: String },
+    #[error("{0}")]
+    Startup(#[from] StartupError),
+    #[error("cannot reserve guest memory: {0}")]
+    Memory(std::io::Error),
+}
+
+/// How the guest ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Termination {
+    /// exit/exit_group with this status.
+    Exited(i32),
+    /// Killed by a signal whose default action terminates.
+    Killed(Kill),
+}
+
+/// A guest killed by a signal: which, where, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kill {
+    pub signal: u32,
+    pub pc: u32,
+    /// The instruction word at `pc`, if it could be read.
+    pub word: Option<u32>,
+    pub reason: String,
+}
+
+impl Termination {
+    /// The exit status a shell would see: the guest's, or 128 + signal.
+    pub fn exit_status(&self) -> i32 {
+        match self {
+            Termination::Exited(status) => *status,
+            Termination::Killed(kill) => 128 + kill.signal as i32,
+        }
+    }
+}
+
+/// The result of a run.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    pub termination: Termination,
+    /// Retired (non-nullified) guest instructions.
+    pub retired: u64,
+    pub host_time: Duration,
+}
+
+impl RunReport {
+    /// Guest millions of instructions per host second.
+    pub fn mips(&self) -> f64 {
+        self.retired as f64 / self.host_time.as_secs_f64().max(1e-9) / 1e6
+    }
+}
+
+/// A loaded Linux program ready to run: CPU, memory and process.
+pub struct UserMode {
+    pub cpu: CpuState,
+    pub mem: AddressSpace,
+    pub process: LinuxProcess,
+    engine: Interpreter,
+}
+
+impl UserMode {
+    /// Loads the program at `path` (and its interpreter from the sysroot, if
+    /// dynamically linked) with the live host environment.
+    pub fn load(path: &Path, config: &UserModeConfig) -> Result<UserMode, UserModeError> {
+        let shown = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|source| UserModeError::Read { path: shown.clone(), source })?;
+        let image = ElfImage::parse(&bytes).map_err(|source| UserModeError::Elf { path: shown.clone(), source })?;
+        let interp = match &image.interp {
+            None => None,
+            Some(interp) => {
+                let sysroot = config
+                    .sysroot
+                    .as_deref()
+                    .ok_or_else(|| UserModeError::NoSysroot { path: shown.clone(), interp: interp.clone() })?;
+                Some(load_interpreter(sysroot, interp)?)
+            }
+        };
+        let mut mem = AddressSpace::new(Layout::linux_parisc32(STACK_MAX)).map_err(UserModeError::Memory)?;
+        let argv: Vec<&[u8]> = config.argv.iter().map(Vec::as_slice).collect();
+        let envp: Vec<&[u8]> = config.envp.iter().map(Vec::as_slice).collect();
+        let execfn = config.argv.first().map_or(shown.as_bytes(), Vec::as_slice);
+        let init = load_program(&mut mem, &image, interp.as_ref(), &argv, &envp, execfn)?;
+
+        // The engines keep the privilege level out of the queue (user mode is
+        // always level 3); `init.pc` carries it in its low bits.
+        let mut cpu = CpuState::at(init.pc & !3);
+        cpu.gr = init.gr;
+        let mut process = LinuxProcess::new(Box::new(HostEnvironment));
+        process.set_strace(config.strace);
+        Ok(UserMode { cpu, mem, process, engine: Interpreter::new() })
+    }
+
+    /// Runs the guest to its end.
+    pub fn run(&mut self) -> RunReport {
+        let start = Instant::now();
+        let termination = loop {
+            let exit = self.engine.run(&mut self.cpu, &mut self.mem, SLICE);
+            if let Some(end) = self.handle(exit) {
+                break end;
+            }
+        };
+        RunReport { termination, retired: self.cpu.retired, host_time: start.elapsed() }
+    }
+
+    /// Acts on one engine exit; `Some` when the guest has ended.
+    fn handle(&mut self, exit: Exit) -> Option<Termination> {
+        let gr = self.cpu.gr;
+        match exit {
+            Exit::Budget => None,
+            Exit::Gateway { offset: GATEWAY_SYSCALL } => {
+                let args = [gr[26], gr[25], gr[24], gr[23], gr[22], gr[21]];
+                let nr = gr[20];
+                let outcome = self.process.syscall(&mut self.mem, nr, args);
+                self.after_memory_syscall(nr, args, &outcome);
+                match outcome {
+                    SyscallOutcome::Return(value) => {
+                        self.return_from_gateway(value);
+                        None
+                    }
+                    SyscallOutcome::Exit(status) => Some(Termination::Exited(status)),
+                    SyscallOutcome::Signal(signal) => {
+                        self.return_from_gateway(0);
+                        self.kill(signal, "sent by the guest itself")
+                    }
+                }
+            }
+            Exit::Gateway { offset: GATEWAY_LWS } => {
+                let args = LwsArgs { r26: gr[26], r25: gr[25], r24: gr[24], r23: gr[23] };
+                let out = self.process.light_weight_syscall(&mut self.mem, gr[20], args);
+                self.cpu.gr[21] = out.r21;
+                self.return_from_gateway(out.r28);
+                None
+            }
+            Exit::Gateway { offset: GATEWAY_SET_THREAD_POINTER } => {
+                // The kernel's set_thread_pointer entry: cr27 = r26, back to r31.
+                self.cpu.cr[cr::TP] = gr[26];
+                self.cpu.resume_at(gr[31]);
+                None
+            }
+            Exit::Gateway { offset } => {
+                self.kill(signo::SIGSEGV, &format!("branch into the gateway page at offset {offset:#x}"))
+            }
+            Exit::IntervalTimer { t } => {
+                // CR16 as a virtual cycle counter: one cycle per retired
+                // instruction, so reading it is deterministic.
+                if t != 0 {
+                    self.cpu.gr[usize::from(t)] = self.cpu.retired as u32;
+                }
+                self.cpu.retire_current();
+                None
+            }
+            Exit::Fault(fault) => {
+                let signal = match fault {
+                    MemFault::Unaligned { .. } => signo::SIGBUS,
+                    _ => signo::SIGSEGV,
+                };
+                self.kill(signal, &fault.to_string())
+            }
+            Exit::Break { im5, im13 } => self.kill(signo::SIGTRAP, &format!("break {im5:#x},{im13:#x}")),
+            Exit::Illegal { word } => self.kill(signo::SIGILL, &format!("illegal instruction {word:#010x}")),
+            Exit::Privileged { word } => {
+                self.kill(signo::SIGILL, &format!("privileged instruction {word:#010x} in user mode"))
+            }
+            Exit::Trap(trap) => {
+                let what = match trap {
+                    Trap::Overflow => "overflow trap",
+                    Trap::Condition => "conditional trap",
+                    Trap::FpException => "floating-point exception",
+                };
+                self.kill(signo::SIGFPE, what)
+            }
+        }
+    }
+
+    /// Completes a gateway call: the result in r28, execution back at r31.
+    fn return_from_gateway(&mut self, r28: u32) {
+        self.cpu.gr[28] = r28;
+        self.cpu.resume_at(self.cpu.gr[31]);
+    }
+
+    /// Code may have been mapped, unmapped or re-protected: drop cached
+    /// decodings of the affected range.
+    fn after_memory_syscall(&mut self, nr_called: u32, args: [u32; 6], outcome: &SyscallOutcome) {
+        use crate::linux::numbers::nr;
+        let SyscallOutcome::Return(value) = *outcome else { return };
+        let (start, len) = match nr_called {
+            nr::mmap | nr::mmap2 if !is_error_return(value) => (value, args[1]),
+            nr::munmap | nr::mprotect => (args[0], args[1]),
+            nr::mremap => (args[0], args[1].max(args[2])),
+            _ => return,
+        };
+        self.engine.invalidate(start, len);
+    }
+
+    /// The default action of `signal`, which terminates the guest (handler
+    /// delivery is the signal module's job).
+    fn kill(&mut self, signal: u32, reason: &str) -> Option<Termination> {
+        use hbft_translator::memory::GuestMemory;
+        let pc = self.cpu.iaoq_front & !3;
+        Some(Termination::Killed(Kill {
+            signal,
+            pc,
+            word: self.mem.fetch(pc).ok(),
+            reason: reason.to_string(),
+        }))
+    }
+}
+
+/// Linux returns -1..-4095 for errors; every other value is a result.
+fn is_error_return(value: u32) -> bool {
+    value > (-4096i32) as u32
+}
