@@ -181,6 +181,12 @@ impl UserMode {
                         self.return_from_gateway(0);
                         self.kill(signal, "sent by the guest itself")
                     }
+                    SyscallOutcome::Sigreturn => {
+                        match crate::linux::sigreturn(&mut self.cpu, &mut self.mem, &mut self.process) {
+                            Ok(()) => None,
+                            Err(error) => self.kill(signo::SIGSEGV, &error.to_string()),
+                        }
+                    }
                 }
             }
             Exit::Gateway { offset: GATEWAY_LWS } => {

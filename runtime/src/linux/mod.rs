@@ -11,6 +11,7 @@ mod mm;
 pub mod numbers;
 mod poll;
 pub mod process;
+pub mod signal;
 mod signals;
 pub mod startup;
 mod strace;
@@ -19,6 +20,7 @@ pub use env::{Environment, HostEnvironment};
 pub use errno::Errno;
 pub use lws::{LwsArgs, LwsOutcome};
 pub use process::{LinuxProcess, SyscallOutcome};
+pub use signal::{deliver_signal, sigreturn, Delivery, SigInfo, SignalError};
 pub use startup::{load_program, InitialState, StartupError};
 
 #[cfg(test)]

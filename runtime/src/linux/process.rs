@@ -19,6 +19,9 @@ pub enum SyscallOutcome {
     /// The guest sent itself this signal (kill, tkill, tgkill to itself):
     /// put 0 in r28, return to r31, then deliver the signal.
     Signal(u32),
+    /// rt_sigreturn: call `signal::sigreturn` (it sets every register,
+    /// r28 and the IAOQ included).
+    Sigreturn,
 }
 
 /// The identity every guest sees; fixed so that replicas agree.
@@ -61,6 +64,7 @@ pub struct LinuxProcess {
     pub(super) actions: [SigAction; NSIG],
     pub(super) sigmask: u64,
     pub(super) altstack: AltStack,
+    pub(super) pending: super::signal::PendingSignals,
     pub(super) rlimits: BTreeMap<u32, (u64, u64)>,
     pub(super) umask: u32,
     pub(super) tid_address: u32,
@@ -79,6 +83,7 @@ impl LinuxProcess {
             actions: [SigAction::default(); NSIG],
             sigmask: 0,
             altstack: AltStack { sp: 0, flags: super::signals::SS_DISABLE, size: 0 },
+            pending: super::signal::PendingSignals::default(),
             rlimits: super::misc::default_rlimits(),
             umask: 0o022,
             tid_address: 0,
@@ -205,6 +210,7 @@ impl LinuxProcess {
             }
             nr::rt_sigprocmask => self.sys_rt_sigprocmask(mem, a[0], a[1], a[2], a[3])?,
             nr::rt_sigaction => self.sys_rt_sigaction(mem, a[0], a[1], a[2], a[3])?,
+            nr::rt_sigreturn => return Ok(SyscallOutcome::Sigreturn),
             nr::sigaltstack => self.sys_sigaltstack(mem, a[0], a[1])?,
             nr::kill => return self.sys_kill(a[0], a[1]),
             nr::tkill => return self.sys_kill(a[0], a[1]),
