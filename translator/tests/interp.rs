@@ -25,7 +25,10 @@ impl FlatMemory {
         for (i, w) in program.iter().enumerate() {
             code[i * 4..i * 4 + 4].copy_from_slice(&w.to_be_bytes());
         }
-        FlatMemory { code, data: vec![0; REGION as usize] }
+        FlatMemory {
+            code,
+            data: vec![0; REGION as usize],
+        }
     }
 
     fn bytes(&self, addr: u32, size: u32, access: Access) -> Result<&[u8], MemFault> {
@@ -43,7 +46,11 @@ impl FlatMemory {
 
     fn bytes_mut(&mut self, addr: u32, size: u32) -> Result<&mut [u8], MemFault> {
         self.bytes(addr, size, Access::Write)?;
-        let (base, region) = if addr >= DATA { (DATA, &mut self.data) } else { (CODE, &mut self.code) };
+        let (base, region) = if addr >= DATA {
+            (DATA, &mut self.data)
+        } else {
+            (CODE, &mut self.code)
+        };
         let at = (addr - base) as usize;
         Ok(&mut region[at..at + size as usize])
     }
@@ -62,32 +69,43 @@ impl GuestMemory for FlatMemory {
         Ok(self.bytes(addr, 1, Access::Read)?[0])
     }
     fn read_u16(&self, addr: u32) -> Result<u16, MemFault> {
-        Ok(u16::from_be_bytes(self.bytes(addr, 2, Access::Read)?.try_into().unwrap()))
+        Ok(u16::from_be_bytes(
+            self.bytes(addr, 2, Access::Read)?.try_into().unwrap(),
+        ))
     }
     fn read_u32(&self, addr: u32) -> Result<u32, MemFault> {
-        Ok(u32::from_be_bytes(self.bytes(addr, 4, Access::Read)?.try_into().unwrap()))
+        Ok(u32::from_be_bytes(
+            self.bytes(addr, 4, Access::Read)?.try_into().unwrap(),
+        ))
     }
     fn read_u64(&self, addr: u32) -> Result<u64, MemFault> {
-        Ok(u64::from_be_bytes(self.bytes(addr, 8, Access::Read)?.try_into().unwrap()))
+        Ok(u64::from_be_bytes(
+            self.bytes(addr, 8, Access::Read)?.try_into().unwrap(),
+        ))
     }
     fn write_u8(&mut self, addr: u32, value: u8) -> Result<(), MemFault> {
         self.bytes_mut(addr, 1)?.copy_from_slice(&[value]);
         Ok(())
     }
     fn write_u16(&mut self, addr: u32, value: u16) -> Result<(), MemFault> {
-        self.bytes_mut(addr, 2)?.copy_from_slice(&value.to_be_bytes());
+        self.bytes_mut(addr, 2)?
+            .copy_from_slice(&value.to_be_bytes());
         Ok(())
     }
     fn write_u32(&mut self, addr: u32, value: u32) -> Result<(), MemFault> {
-        self.bytes_mut(addr, 4)?.copy_from_slice(&value.to_be_bytes());
+        self.bytes_mut(addr, 4)?
+            .copy_from_slice(&value.to_be_bytes());
         Ok(())
     }
     fn write_u64(&mut self, addr: u32, value: u64) -> Result<(), MemFault> {
-        self.bytes_mut(addr, 8)?.copy_from_slice(&value.to_be_bytes());
+        self.bytes_mut(addr, 8)?
+            .copy_from_slice(&value.to_be_bytes());
         Ok(())
     }
     fn fetch(&self, addr: u32) -> Result<u32, MemFault> {
-        Ok(u32::from_be_bytes(self.bytes(addr, 4, Access::Execute)?.try_into().unwrap()))
+        Ok(u32::from_be_bytes(
+            self.bytes(addr, 4, Access::Execute)?.try_into().unwrap(),
+        ))
     }
 }
 
@@ -422,10 +440,18 @@ fn delayed_branches_follow_the_nullification_rules() {
     run_to_break(&mut cpu, &mut mem);
     assert_eq!(cpu.gr[3], 0, "taken forward ,n nullifies the delay slot");
     assert_eq!(cpu.gr[4], 7, "not-taken forward ,n executes the delay slot");
-    assert_eq!((cpu.gr[5], cpu.gr[6]), (2, 0), "taken backward executes it, the fall-through nullifies it");
+    assert_eq!(
+        (cpu.gr[5], cpu.gr[6]),
+        (2, 0),
+        "taken backward executes it, the fall-through nullifies it"
+    );
     assert_eq!(cpu.gr[7], 0, "unconditional ,n nullifies the delay slot");
     assert_eq!(cpu.gr[2], at(12) | 3, "bl links pc+8 with privilege 3");
-    assert_eq!((cpu.gr[8], cpu.gr[9]), (5, 6), "delay slots of bl and bv execute");
+    assert_eq!(
+        (cpu.gr[8], cpu.gr[9]),
+        (5, 6),
+        "delay slots of bl and bv execute"
+    );
     assert_eq!(cpu.gr[10], 0);
     assert_eq!(cpu.retired, 16);
     assert_eq!(cpu.iaoq_front, at(17));
@@ -455,11 +481,22 @@ fn loads_stores_and_base_modification() {
     assert_eq!(cpu.gr[5], 0xa000_0005, "ldw,ma uses the old base");
     assert_eq!(cpu.gr[7], 0xa000_0006, "ldwx,s,m uses the old base");
     assert_eq!(cpu.gr[3], DATA + 0x20, "bases advanced by 4, 4 and 2·4");
-    assert_eq!((cpu.gr[8], cpu.gr[9]), (0x08, 0x0008), "ldb/ldh zero-extend");
+    assert_eq!(
+        (cpu.gr[8], cpu.gr[9]),
+        (0x08, 0x0008),
+        "ldb/ldh zero-extend"
+    );
     assert_eq!(cpu.gr[12], DATA + 0x24, "stby,m aligns the new base");
-    assert_eq!(cpu.gr[10], 0xa022_3344, "stby,b wrote bytes 1..3 over the stw");
+    assert_eq!(
+        cpu.gr[10], 0xa022_3344,
+        "stby,b wrote bytes 1..3 over the stw"
+    );
     assert_eq!(mem.word(DATA + 0x20), 0, "ldcw cleared the word");
-    assert_eq!(mem.word(DATA + 0x24), 0x1122_0009, "stby,e wrote bytes 0..1");
+    assert_eq!(
+        mem.word(DATA + 0x24),
+        0x1122_0009,
+        "stby,e wrote bytes 0..1"
+    );
     assert_eq!(cpu.gr[11], 0xa000_0006);
 }
 
@@ -467,7 +504,13 @@ fn loads_stores_and_base_modification() {
 fn faulting_load_leaves_the_state_untouched() {
     let (mut cpu, mut mem) = setup(FAULT, &[(1, 0x30000)]);
     let exit = Interpreter::new().run(&mut cpu, &mut mem, 10);
-    assert_eq!(exit, Exit::Fault(MemFault::Unmapped { addr: 0x30004, access: Access::Read }));
+    assert_eq!(
+        exit,
+        Exit::Fault(MemFault::Unmapped {
+            addr: 0x30004,
+            access: Access::Read
+        })
+    );
     let mut expected = CpuState::at(CODE);
     expected.gr[1] = 0x30000;
     expected.gr[3] = 1;
@@ -482,16 +525,25 @@ fn gateway_environment_and_privileged_exits() {
     let (mut cpu, mut mem) = setup(SYSTEM, &[]);
     cpu.cr[27] = 0x777;
     let mut interp = Interpreter::new();
-    assert_eq!(interp.run(&mut cpu, &mut mem, 100), Exit::Gateway { offset: 0x100 });
+    assert_eq!(
+        interp.run(&mut cpu, &mut mem, 100),
+        Exit::Gateway { offset: 0x100 }
+    );
     assert_eq!(cpu.gr[20], 64, "the delay slot ran before the gateway");
     assert_eq!(cpu.gr[31], at(3) | 3);
     assert_eq!(cpu.retired, 3);
     cpu.resume_at(cpu.gr[31]);
-    assert_eq!(interp.run(&mut cpu, &mut mem, 100), Exit::IntervalTimer { t: 5 });
+    assert_eq!(
+        interp.run(&mut cpu, &mut mem, 100),
+        Exit::IntervalTimer { t: 5 }
+    );
     assert_eq!(cpu.retired, 3, "environment reads stop before executing");
     cpu.gr[5] = 1234;
     cpu.retire_current();
-    assert_eq!(interp.run(&mut cpu, &mut mem, 100), Exit::Privileged { word: SYSTEM[5] });
+    assert_eq!(
+        interp.run(&mut cpu, &mut mem, 100),
+        Exit::Privileged { word: SYSTEM[5] }
+    );
     assert_eq!(cpu.gr[6], 0x777, "cr27 is user-readable");
     assert_eq!((cpu.retired, cpu.iaoq_front), (5, at(5)));
 }
@@ -500,10 +552,16 @@ fn gateway_environment_and_privileged_exits() {
 fn undecodable_words_and_traps_exit() {
     // 0x04000000: major opcode 0x01 with an unassigned extension.
     let (mut cpu, mut mem) = setup(&[0xffff_ffff], &[]);
-    assert_eq!(Interpreter::new().run(&mut cpu, &mut mem, 1), Exit::Illegal { word: 0xffff_ffff });
+    assert_eq!(
+        Interpreter::new().run(&mut cpu, &mut mem, 1),
+        Exit::Illegal { word: 0xffff_ffff }
+    );
     // addi,tsv 1,r3,r4 with r3 = i32::MAX (addio): trap, r4 untouched.
     let (mut cpu, mut mem) = setup(&[0xb4640802], &[(3, i32::MAX as u32), (4, 9)]);
-    assert_eq!(Interpreter::new().run(&mut cpu, &mut mem, 1), Exit::Trap(Trap::Overflow));
+    assert_eq!(
+        Interpreter::new().run(&mut cpu, &mut mem, 1),
+        Exit::Trap(Trap::Overflow)
+    );
     assert_eq!((cpu.gr[4], cpu.retired), (9, 0));
 }
 
@@ -550,16 +608,32 @@ fn floating_point_arithmetic_conversions_and_compare() {
     run_to_break(&mut cpu, &mut mem);
     let f = |r: usize| f64::from_bits(cpu.fr[r]);
     assert_eq!((f(8), f(9), f(10), f(11)), (7.5, 11.0, 2.75, 5.5f64.sqrt()));
-    assert_eq!(cpu.fr[12] >> 32, 1.25f32.to_bits() as u64, "fsub,sgl into fr12L");
-    assert_eq!(cpu.fr[12] as u32, 2.75f32.to_bits(), "fcnvff,dbl,sgl into fr12R");
+    assert_eq!(
+        cpu.fr[12] >> 32,
+        1.25f32.to_bits() as u64,
+        "fsub,sgl into fr12L"
+    );
+    assert_eq!(
+        cpu.fr[12] as u32,
+        2.75f32.to_bits(),
+        "fcnvff,dbl,sgl into fr12R"
+    );
     assert_eq!(cpu.fr[13], 2 << 32 | 3, "fcnvfxt truncates, fcnvfx rounds");
     assert_eq!(f(14), 3.0, "fcnvxf");
     assert_eq!(cpu.fr[16], 0xf_ffff_fff0, "xmpyu");
-    assert_eq!((cpu.gr[3], cpu.gr[4]), (1, 0), "ftest nullifies when C is set");
+    assert_eq!(
+        (cpu.gr[3], cpu.gr[4]),
+        (1, 0),
+        "ftest nullifies when C is set"
+    );
     assert_eq!((f(17), f(18)), (11.0, 6.5), "fmpyadd");
     let status = (cpu.fr[0] >> 32) as u32;
     assert_ne!(status & 1 << 27, 0, "inexact flag from fsqrt");
-    assert_eq!(status & (1 << 26 | 1 << 21), 1 << 26, "C = 1, CQ0 = previous C = 0");
+    assert_eq!(
+        status & (1 << 26 | 1 << 21),
+        1 << 26,
+        "C = 1, CQ0 = previous C = 0"
+    );
 }
 
 #[test]
@@ -569,7 +643,10 @@ fn fp_trap_when_exception_enabled() {
     cpu.fr[4] = dbl(1.0);
     cpu.fr[5] = dbl(0.0);
     cpu.fr[0] = 1 << 3 << 32;
-    assert_eq!(Interpreter::new().run(&mut cpu, &mut mem, 1), Exit::Trap(Trap::FpException));
+    assert_eq!(
+        Interpreter::new().run(&mut cpu, &mut mem, 1),
+        Exit::Trap(Trap::FpException)
+    );
     assert_eq!((cpu.fr[10], cpu.retired), (0, 0));
 }
 
@@ -583,5 +660,8 @@ fn bench_simple_loop() {
     let start = std::time::Instant::now();
     assert_eq!(interp.run(&mut cpu, &mut mem, budget), Exit::Budget);
     let secs = start.elapsed().as_secs_f64();
-    println!("{budget} instructions in {secs:.2} s: {:.1} MIPS", budget as f64 / secs / 1e6);
+    println!(
+        "{budget} instructions in {secs:.2} s: {:.1} MIPS",
+        budget as f64 / secs / 1e6
+    );
 }
