@@ -115,6 +115,7 @@ impl DecodeCache {
         }
     }
 
+    #[inline]
     fn page(&mut self, page: u32) -> usize {
         if let Some((p, i)) = self.last {
             if p == page {
@@ -131,15 +132,12 @@ impl DecodeCache {
     }
 
     /// The decoded instruction at `pc` and its word, fetching on a miss.
+    #[inline]
     fn get<M: GuestMemory>(&mut self, pc: u32, mem: &M) -> Result<(Insn, u32), Exit> {
         let i = self.page(pc / PAGE_SIZE);
         let slot = &mut self.pages[i][(pc % PAGE_SIZE / 4) as usize];
         if let Slot::Empty = slot {
-            let word = mem.fetch(pc).map_err(Exit::Fault)?;
-            *slot = match decode(word) {
-                Ok(insn) => Slot::Decoded { insn, word },
-                Err(_) => Slot::Undecodable { word },
-            };
+            *slot = fetch_and_decode(pc, mem)?;
         }
         match *slot {
             Slot::Decoded { insn, word } => Ok((insn, word)),
@@ -160,6 +158,15 @@ impl DecodeCache {
             }
         }
     }
+}
+
+#[cold]
+fn fetch_and_decode<M: GuestMemory>(pc: u32, mem: &M) -> Result<Slot, Exit> {
+    let word = mem.fetch(pc).map_err(Exit::Fault)?;
+    Ok(match decode(word) {
+        Ok(insn) => Slot::Decoded { insn, word },
+        Err(_) => Slot::Undecodable { word },
+    })
 }
 
 /// The interpreter engine. Holds only host-side caches; all guest state is

@@ -218,6 +218,7 @@ pub trait Emitter {
 }
 
 /// Expresses the semantics of `insn`, located at `pc`, through `e`.
+#[inline]
 pub fn translate<E: Emitter>(e: &mut E, insn: &Insn, pc: u32) -> Flow {
     match *insn {
         Insn::Alu {
