@@ -142,6 +142,7 @@ static TABLE: &[Entry] = &[
     entry!("000010 ..... ..... .. . . .1 0000 . .....", sub),
     entry!("000010 ..... ..... .. . . 01 0001 0 .....", ds),
     entry!("000010 ..... ..... .. . . .. 10.. . .....", shladd),
+    entry!("000010 ..... ..... .. . . 00 1011 . .....", havg),
     entry!("000010 ..... ..... 00 0 0 00 11.. 0 .....", hadd),
     entry!("000010 ..... ..... 00 0 0 01 11.. 0 .....", hshladd),
     entry!("000010 ..... ..... 00 0 0 01 01.. 0 .....", hshradd),
@@ -232,6 +233,8 @@ static TABLE: &[Entry] = &[
     entry!("111010 ..... ..... 00 0 . .. .... . .....", bl),
     entry!("111010 ..... ..... 00 1 . .. .... . .....", gate),
     entry!("111010 ..... ..... 01 0 . .. .... . ....0", blr),
+    entry!("111010 00000 00000 01 0 0 .. .... . ..101", popbts),
+    entry!("111010 00000 ..... 01 0 0 00 0000 0 00001", pushbts),
     entry!("111010 ..... ..... 10 0 . .. .... . .....", bl_push),
     entry!("111010 ..... ..... 10 1 . .. .... . .....", bl22),
     entry!("111010 ..... ..... 11 0 0 00 0000 0 000.0", bv),
@@ -505,6 +508,10 @@ fn sub_borrow(w: u32) -> Option<Insn> {
 }
 fn sub_tc(w: u32) -> Option<Insn> {
     sub_any(w, false, true)
+}
+/// ext6 = 0x0b, which the add family leaves undefined (mode 0): PA 2.0 `havg`.
+fn havg(w: u32) -> Option<Insn> {
+    Some(Insn::Havg { cond: cond_cfd(w), r1: gx(w), r2: gb(w), t: gt(w) })
 }
 fn half(op: HalfOp, w: u32) -> Option<Insn> {
     Some(Insn::Half { op, r1: gx(w), r2: gb(w), t: gt(w) })
@@ -817,6 +824,12 @@ fn bl22(w: u32) -> Option<Insn> {
 fn blr(w: u32) -> Option<Insn> {
     Some(Insn::Blr { x: gx(w), link: gb(w), nullify: nullify(w) })
 }
+fn popbts(w: u32) -> Option<Insn> {
+    Some(Insn::PopBts { count: bits(w, 3, 9) as u16 })
+}
+fn pushbts(w: u32) -> Option<Insn> {
+    Some(Insn::PushBts { r: gx(w) })
+}
 fn bv(w: u32) -> Option<Insn> {
     Some(Insn::Bv { x: gx(w), base: gb(w), nullify: nullify(w) })
 }
@@ -1098,5 +1111,17 @@ mod tests {
         );
         assert_eq!(decode(0x08000240), Ok(Insn::Alu { op: AluOp::Or, cond: Cond::NEVER, r1: Gr(0), r2: Gr(0), t: Gr(0) }));
         assert!(decode(0x00000040).is_err());
+    }
+
+    #[test]
+    fn decodes_pa20_branch_target_stack_and_havg() {
+        assert_eq!(decode(0xe8004005), Ok(Insn::PopBts { count: 0 }));
+        assert_eq!(decode(0xe8004ff5), Ok(Insn::PopBts { count: 0x1fe }));
+        assert_eq!(decode(0xe8004001), Ok(Insn::PushBts { r: Gr(0) }));
+        assert_eq!(decode(0xe8124001), Ok(Insn::PushBts { r: Gr(18) }));
+        assert!(decode(0xe8004003).is_err());
+        assert!(decode(0xe8204001).is_err());
+        let never = Cond::NEVER;
+        assert_eq!(decode(0x088342c0), Ok(Insn::Havg { cond: Cond { c: 2, ..never }, r1: Gr(3), r2: Gr(4), t: Gr(0) }));
     }
 }

@@ -834,6 +834,27 @@ impl Printer<'_> {
             }
             Insn::Fid => self.s("fid"),
             Insn::Pmenb => self.s("pmenb"),
+            Insn::Havg { cond, r1, r2, t } => {
+                // objdump's `shladd` line shadows havg; its NULL add completer prints as "(null)".
+                self.s("shladd(null)");
+                self.s(&cond_text(&ADD_COND, cond));
+                self.s(" ");
+                self.gr(r1);
+                self.s(",3,");
+                self.gr(r2);
+                self.s(",");
+                self.gr(t);
+            }
+            Insn::PopBts { count: 0 } => self.s("clrbts"),
+            Insn::PopBts { count } => {
+                self.s("popbts ");
+                self.hex(count.into());
+            }
+            Insn::PushBts { r: Gr(0) } => self.s("pushnom"),
+            Insn::PushBts { r } => {
+                self.s("pushbts ");
+                self.gr(r);
+            }
             Insn::Xmpyu { r1, r2, t } => {
                 self.s("xmpyu ");
                 self.fr(r1);

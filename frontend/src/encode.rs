@@ -76,6 +76,7 @@ fn family(insn: &Insn) -> Enc {
         Insn::Diag { imm } => Ok(op(0x05) | uimm(imm, 26, "diag")?),
         Insn::Alu { op, cond, r1, r2, t } => alu(op, cond, r1, r2, t),
         Insn::Half { op, r1, r2, t } => half(op, r1, r2, t),
+        Insn::Havg { cond, r1, r2, t: rt } => Ok(op(0x02) | b(r2)? | x(r1)? | cond_cfd(cond)? | 0x0b << 6 | t(rt)?),
         Insn::AluImm { op, cond, imm, r, t } => alu_imm(op, cond, imm, r, t),
         Insn::Ldil { imm, t } => Ok(op(0x08) | b(t)? | imm21_checked(imm)?),
         Insn::Addil { imm, r } => Ok(op(0x0a) | b(r)? | imm21_checked(imm)?),
@@ -114,7 +115,9 @@ fn family(insn: &Insn) -> Enc {
         | Insn::CmpBranch { .. }
         | Insn::AddBranch { .. }
         | Insn::Bb { .. }
-        | Insn::MovBranch { .. } => branch(insn),
+        | Insn::MovBranch { .. }
+        | Insn::PopBts { .. }
+        | Insn::PushBts { .. } => branch(insn),
         Insn::Shrp { .. } | Insn::Extract { .. } | Insn::Deposit { .. } => shift(insn),
         Insn::Spop { kind, sfu, op: bits_, nullify, r1, r2, t: rt } => spop(kind, sfu, bits_, nullify, r1, r2, rt),
         Insn::Copr { uid, op: bits_, nullify } => {
@@ -640,6 +643,8 @@ fn branch(insn: &Insn) -> Enc {
             let c = uimm(cond.into(), 1, "bb condition")?;
             op(major) | p | x(r)? | c << 15 | 1 << 14 | flag(dw, 13) | d12(disp)? | flag(nullify, 1)
         }
+        Insn::PopBts { count } => op(0x3a) | 2 << 13 | uimm(count.into(), 9, "popbts count")? << 3 | 0b101,
+        Insn::PushBts { r } => op(0x3a) | x(r)? | 2 << 13 | 1,
         _ => unreachable!("branch() called on {insn:?}"),
     })
 }

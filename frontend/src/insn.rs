@@ -431,4 +431,14 @@ pub enum Insn {
     Mix { word: bool, right: bool, r1: Gr, r2: Gr, t: Gr },
     /// `pmenb` (performance monitor enable).
     Pmenb,
+    /// PA 2.0 `havg r1,r2,t` (halfword average: major 0x02, ext6 = 0x0b); only
+    /// `cond` = never is architected. objdump matches its `shladd` line first
+    /// and prints `shladd(null)[,cond] r1,3,r2,t`.
+    Havg { cond: Cond, r1: Gr, r2: Gr, t: Gr },
+    /// PA 2.0 `popbts n`: pop `n` entries off the branch target stack
+    /// (`clrbts`, which clears it, when `n` = 0).
+    PopBts { count: u16 },
+    /// PA 2.0 `pushbts r`: push `r` onto the branch target stack (`pushnom`,
+    /// push "no mispredict", when `r` = r0).
+    PushBts { r: Gr },
 }
