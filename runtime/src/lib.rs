@@ -29,6 +29,40 @@
 //! }
 //! ```
 //!
+//! ## Signals ([`linux::signal`])
+//!
+//! Raising and delivering are separate, so asynchronous signals can be
+//! buffered until an epoch ends and delivered at the same instruction on
+//! every replica:
+//!
+//! ```text
+//! // kill/tkill/tgkill to itself:
+//! SyscallOutcome::Signal(sig) => { r28 = 0; pc = r31; process.raise(sig, SigInfo::sender(SI_USER)) }
+//! // rt_sigreturn (the handler returned through the frame's trampoline):
+//! SyscallOutcome::Sigreturn => match sigreturn(&mut cpu, &mut mem, &mut process) {
+//!     Ok(()) => {}                       // every register and the IAOQ are restored
+//!     Err(_) => fault(SIGSEGV, SigInfo::kernel()),  // as the kernel's force_sig(SIGSEGV)
+//! }
+//! // a fault: SIGSEGV (SEGV_MAPERR/ACCERR), SIGBUS (BUS_ADRALN), SIGILL,
+//! // SIGFPE, SIGTRAP, with si_addr = the data address or the instruction:
+//! fn fault(sig, info) {
+//!     process.force_signal(sig);         // cannot be blocked or ignored
+//!     act(deliver_signal(&mut cpu, &mut mem, &mut process, sig, info)?)
+//! }
+//! // at a delivery point (after a system call, at the end of an epoch):
+//! while let Some((sig, info)) = process.next_deliverable() {
+//!     act(deliver_signal(&mut cpu, &mut mem, &mut process, sig, info)?)
+//! }
+//! fn act(d: Delivery) = match d {
+//!     Delivery::Handler => {}            // the CPU is at the handler; run on
+//!     Delivery::Ignored => {}
+//!     Delivery::Terminate { sig, core } => report and exit with status 128 + sig,
+//! }
+//! ```
+//!
+//! `deliver_signal` on a handler that cannot get a frame turns into SIGSEGV
+//! itself; its `Err` only means a signal number outside 1..=64.
+//!
 //! Guest memory ([`memory::AddressSpace`]) implements
 //! `hbft_translator::memory::GuestMemory`; JIT code may inline accesses via
 //! `host_base()`, `perm_table()` and `dirty_bitmap()` (layout in

@@ -474,3 +474,278 @@ pub fn sigreturn(cpu: &mut CpuState, mem: &mut AddressSpace, process: &mut Linux
     }
 }
 
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::linux::numbers::nr;
+    use crate::linux::{HostEnvironment, SyscallOutcome};
+    use crate::memory::{Layout, PERM_READ, PERM_WRITE};
+
+    const STACK: u32 = 0x4000_0000;
+    const HANDLER: u32 = 0x0001_2340;
+
+    fn setup() -> (CpuState, AddressSpace, LinuxProcess) {
+        let mut mem = AddressSpace::new(Layout::linux_parisc32(100 << 20)).expect("reservation");
+        mem.map_fixed(STACK, 0x20000, PERM_READ | PERM_WRITE).expect("stack");
+        let mut cpu = CpuState::at(0x1_0000);
+        cpu.gr[30] = STACK + 0x1000;
+        (cpu, mem, LinuxProcess::new(Box::new(HostEnvironment)))
+    }
+
+    fn handle(p: &mut LinuxProcess, sig: u32, handler: u32, flags: u32, mask: u64) {
+        p.actions[sig as usize - 1] = SigAction { handler, flags, mask };
+    }
+
+    fn word(mem: &AddressSpace, addr: u32) -> u32 {
+        mem.read_u32(addr).expect("mapped")
+    }
+
+    /// The trampoline's effect before rt_sigreturn reaches the gateway.
+    fn run_trampoline(cpu: &mut CpuState) {
+        cpu.gr[25] = 0;
+        cpu.gr[20] = nr::rt_sigreturn;
+        cpu.gr[31] = 0x104;
+    }
+
+    fn arb_cpu() -> impl Strategy<Value = CpuState> {
+        (
+            prop::array::uniform32(any::<u32>()),
+            prop::array::uniform32(any::<u64>()),
+            (any::<u32>(), any::<u32>(), 0u32..0x8000, any::<u32>(), any::<u32>()),
+            (0u32..2, 0u32..2, 0u32..2, any::<u32>(), any::<u64>()),
+        )
+            .prop_map(|(gr, fr, (sar, space, sp_slot, front, back), (n, v, msb, cb, retired))| {
+                let mut cpu = CpuState { gr, fr, ..CpuState::default() };
+                cpu.gr[0] = 0;
+                cpu.gr[30] = STACK + 64 * sp_slot.min(0x1f0) + (sp_slot & 1);
+                cpu.cr[cr::SAR] = sar & 31;
+                cpu.sr[3] = space;
+                cpu.sr[4..8].fill(space);
+                cpu.iasq_front = space;
+                cpu.iasq_back = space;
+                cpu.iaoq_front = front & !3;
+                cpu.iaoq_back = back & !3;
+                cpu.psw_n = n;
+                cpu.psw_v = v;
+                cpu.psw_cb_msb = msb;
+                // Only the nibble carries are architected (the PSW C/B field).
+                cpu.psw_cb = cb & 0x1111_1110;
+                cpu.retired = retired;
+                cpu
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn deliver_then_sigreturn_restores_everything(original in arb_cpu(), mask in any::<u64>(), plabel in any::<bool>()) {
+            let (_, mut mem, mut p) = setup();
+            let mut cpu = original.clone();
+            let handler = if plabel {
+                mem.write_u32(STACK, HANDLER).unwrap();
+                mem.write_u32(STACK + 4, 0xdead_0000).unwrap();
+                STACK | PA_PLABEL_FDESC
+            } else {
+                HANDLER
+            };
+            handle(&mut p, SIGSEGV, handler, SA_SIGINFO, 1 << 3);
+            p.set_signal_mask(mask);
+            let before_mask = p.signal_mask();
+            let d = deliver_signal(&mut cpu, &mut mem, &mut p, SIGSEGV, SigInfo::fault(SEGV_MAPERR, 0x1234)).unwrap();
+            prop_assert_eq!(d, Delivery::Handler);
+            prop_assert_eq!(cpu.iaoq_front, HANDLER);
+            prop_assert_eq!(cpu.gr[19], if plabel { 0xdead_0000 } else { original.gr[19] });
+            // The handler may clobber anything but must return with its sp.
+            let sp = cpu.gr[30];
+            for r in 1..32 { cpu.gr[r] ^= 0x5555_5555; }
+            cpu.fr = [7; 32];
+            cpu.gr[30] = sp;
+            run_trampoline(&mut cpu);
+            sigreturn(&mut cpu, &mut mem, &mut p).unwrap();
+            prop_assert_eq!(&cpu, &original);
+            prop_assert_eq!(p.signal_mask(), before_mask);
+        }
+    }
+
+    #[test]
+    fn frame_layout_matches_the_kernel_and_libgcc() {
+        let (mut cpu, mut mem, mut p) = setup();
+        cpu.gr[31] = 0x2_0003;
+        cpu.iaoq_front = 0x1_0040;
+        cpu.iaoq_back = 0x1_0044;
+        cpu.cr[cr::SAR] = 17;
+        cpu.fr[5] = 0x0102_0304_0506_0708;
+        cpu.psw_n = 1;
+        cpu.psw_cb = 0x1000_0010;
+        cpu.psw_cb_msb = 1;
+        let sp = cpu.gr[30];
+        handle(&mut p, 16, HANDLER, 0, 0);
+        p.set_signal_mask(0x8000_0000_0000_0001);
+        let d = deliver_signal(&mut cpu, &mut mem, &mut p, 16, SigInfo::sender(SI_TKILL)).unwrap();
+        assert_eq!(d, Delivery::Handler);
+        // Registers as setup_rt_frame leaves them.
+        assert_eq!(cpu.gr[26], 16);
+        assert_eq!(cpu.gr[25], sp + 36);
+        assert_eq!(cpu.gr[24], sp + 168);
+        assert_eq!(cpu.gr[2], sp + 20);
+        assert_eq!(cpu.gr[30], sp + 768);
+        assert_eq!((cpu.iaoq_front, cpu.iaoq_back, cpu.psw_n, cpu.psw_cb, cpu.psw_cb_msb), (HANDLER, HANDLER + 4, 0, 0, 0));
+        // libgcc's pa32_fallback_frame_state: ra & ~63, trampoline at word 5, uc at +40+128.
+        let tramp = cpu.gr[2] & !63;
+        assert_eq!(tramp + 20, cpu.gr[2]);
+        for (i, w) in TRAMPOLINE.iter().enumerate() {
+            assert_eq!(word(&mem, cpu.gr[2] + 4 * i as u32), *w);
+        }
+        assert_eq!(tramp + 40 + 128, cpu.gr[24]);
+        // siginfo: signo, errno, code, pid, uid.
+        let info = cpu.gr[25];
+        assert_eq!([0, 4, 8, 12, 16].map(|o| word(&mem, info + o)), [16, 0, SI_TKILL as u32, GUEST_PID, GUEST_UID]);
+        // ucontext: uc_stack (disabled), mcontext at +24, sigmask at +440.
+        let uc = cpu.gr[24];
+        assert_eq!(word(&mem, uc + 12), SS_DISABLE);
+        let sc = uc + 24;
+        assert_eq!(word(&mem, sc), 0);
+        assert_eq!(word(&mem, sc + 4), USER_PSW | PSW_N | 0x8000 | 0x4000 | 0x100);
+        assert_eq!(word(&mem, sc + 4 + 4 * 30), sp);
+        assert_eq!(word(&mem, sc + 4 + 4 * 31), 0x2_0003);
+        assert_eq!(mem.read_u64(sc + 136 + 8 * 5).unwrap(), 0x0102_0304_0506_0708);
+        assert_eq!([392, 396, 400, 404, 408].map(|o| word(&mem, sc + o)), [0, 0, 0x1_0043, 0x1_0047, 17]);
+        assert_eq!([word(&mem, uc + 440), word(&mem, uc + 444)], [1, 0x8000_0000]);
+    }
+
+    #[test]
+    fn masks_and_flags() {
+        let (mut cpu, mut mem, mut p) = setup();
+        handle(&mut p, 16, HANDLER, 0, bit(2) | bit(SIGKILL));
+        deliver_signal(&mut cpu, &mut mem, &mut p, 16, SigInfo::kernel()).unwrap();
+        assert_eq!(p.signal_mask(), bit(2) | bit(16), "sa_mask and the signal; never SIGKILL");
+        assert_eq!(p.sigaction(16).unwrap().handler, HANDLER);
+
+        p.set_signal_mask(0);
+        handle(&mut p, 17, HANDLER, SA_NODEFER | SA_RESETHAND, 0);
+        deliver_signal(&mut cpu, &mut mem, &mut p, 17, SigInfo::kernel()).unwrap();
+        assert_eq!(p.signal_mask(), 0, "SA_NODEFER leaves the signal unblocked");
+        assert_eq!(p.sigaction(17).unwrap().handler, SIG_DFL, "SA_RESETHAND");
+
+        let before = cpu.clone();
+        handle(&mut p, 2, SIG_IGN, 0, 0);
+        assert_eq!(deliver_signal(&mut cpu, &mut mem, &mut p, 2, SigInfo::kernel()), Ok(Delivery::Ignored));
+        assert_eq!(deliver_signal(&mut cpu, &mut mem, &mut p, 65, SigInfo::kernel()), Err(SignalError::InvalidSignal(65)));
+        assert_eq!(cpu, before);
+    }
+
+    #[test]
+    fn default_actions() {
+        let (mut cpu, mut mem, mut p) = setup();
+        let mut deliver = |sig| deliver_signal(&mut cpu, &mut mem, &mut p, sig, SigInfo::kernel()).unwrap();
+        for sig in [SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGFPE, SIGBUS, SIGSEGV, SIGXCPU, SIGXFSZ, SIGSYS] {
+            assert_eq!(deliver(sig), Delivery::Terminate { sig, core: true }, "{sig}");
+        }
+        for sig in [1, 2, SIGKILL, 13, SIGALRM, 15, 16, 17, 19, 20, 21, 22, 32, 64] {
+            assert_eq!(deliver(sig), Delivery::Terminate { sig, core: false }, "{sig}");
+        }
+        for sig in [SIGCHLD, SIGWINCH, SIGURG, SIGSTOP, SIGTSTP, SIGCONT, SIGTTIN, SIGTTOU] {
+            assert_eq!(deliver(sig), Delivery::Ignored, "{sig}");
+        }
+    }
+
+    #[test]
+    fn alternate_stack() {
+        let (mut cpu, mut mem, mut p) = setup();
+        let alt = STACK + 0x8010;
+        p.altstack = AltStack { sp: alt, flags: 0, size: 0x4000 };
+        handle(&mut p, 16, HANDLER, SA_ONSTACK, 0);
+        let sp = cpu.gr[30];
+        deliver_signal(&mut cpu, &mut mem, &mut p, 16, SigInfo::kernel()).unwrap();
+        let frame = (alt + 0x7f) & !0x3f;
+        assert_eq!(cpu.gr[24], frame + 168);
+        let uc = cpu.gr[24];
+        assert_eq!([word(&mem, uc + 8), word(&mem, uc + 12), word(&mem, uc + 16)], [alt, 0, 0x4000]);
+        assert_eq!(word(&mem, uc + 24), SC_FLAG_ONSTACK);
+        assert_eq!(word(&mem, uc + 24 + 4 + 4 * 30), sp);
+
+        // A nested signal while on the alternate stack stays where it is.
+        let inner_sp = cpu.gr[30];
+        handle(&mut p, 17, HANDLER, SA_ONSTACK, 0);
+        deliver_signal(&mut cpu, &mut mem, &mut p, 17, SigInfo::kernel()).unwrap();
+        assert_eq!(cpu.gr[24], inner_sp + 168);
+        assert_eq!(word(&mem, cpu.gr[24] + 12), SS_ONSTACK);
+
+        // Without SA_ONSTACK the normal stack is used.
+        let (mut cpu, mut mem, mut q) = setup();
+        q.altstack = p.altstack;
+        handle(&mut q, 16, HANDLER, 0, 0);
+        deliver_signal(&mut cpu, &mut mem, &mut q, 16, SigInfo::kernel()).unwrap();
+        assert_eq!(cpu.gr[24], STACK + 0x1000 + 168);
+    }
+
+    #[test]
+    fn unwritable_frames_become_sigsegv() {
+        let (mut cpu, mut mem, mut p) = setup();
+        cpu.gr[30] = 0x7000_0000;
+        let before = cpu.clone();
+        handle(&mut p, 16, HANDLER, 0, 0);
+        handle(&mut p, SIGSEGV, HANDLER, 0, 0);
+        let d = deliver_signal(&mut cpu, &mut mem, &mut p, 16, SigInfo::kernel()).unwrap();
+        assert_eq!(d, Delivery::Terminate { sig: SIGSEGV, core: true });
+        assert_eq!(cpu, before);
+        assert_eq!(p.sigaction(SIGSEGV).unwrap().handler, SIG_DFL);
+        assert_eq!(sigreturn(&mut cpu, &mut mem, &mut p), Err(SignalError::BadFrame { addr: 0x7000_0000 - 768 }));
+    }
+
+    #[test]
+    fn sigreturn_restores_the_alternate_stack_and_r31_in_syscall() {
+        let (mut cpu, mut mem, mut p) = setup();
+        handle(&mut p, 16, HANDLER, 0, 0);
+        cpu.iaoq_front = 0x1_0040;
+        deliver_signal(&mut cpu, &mut mem, &mut p, 16, SigInfo::kernel()).unwrap();
+        let uc = cpu.gr[24];
+        mem.write_u32(uc + 8, STACK + 0x10000).unwrap();
+        mem.write_u32(uc + 12, 0).unwrap();
+        mem.write_u32(uc + 16, 0x8000).unwrap();
+        cpu.gr[25] = 1;
+        sigreturn(&mut cpu, &mut mem, &mut p).unwrap();
+        assert_eq!(p.altstack(), AltStack { sp: STACK + 0x10000, flags: 0, size: 0x8000 });
+        assert_eq!(cpu.gr[31], 0x1_0043);
+    }
+
+    #[test]
+    fn rt_sigreturn_is_a_distinct_outcome() {
+        let (_, mut mem, mut p) = setup();
+        assert_eq!(p.syscall(&mut mem, nr::rt_sigreturn, [0; 6]), SyscallOutcome::Sigreturn);
+    }
+
+    #[test]
+    fn pending_signals_follow_linux_order() {
+        let (_, _, mut p) = setup();
+        handle(&mut p, 40, HANDLER, 0, 0);
+        p.raise(15, SigInfo::kernel());
+        p.raise(2, SigInfo::sender(SI_USER));
+        p.raise(2, SigInfo::kernel());
+        p.raise(40, SigInfo::kernel());
+        p.raise(40, SigInfo::sender(SI_USER));
+        p.raise(SIGCHLD, SigInfo::kernel());
+        p.raise(99, SigInfo::kernel());
+        p.raise(SIGSEGV, SigInfo::fault(SEGV_ACCERR, 8));
+        assert_eq!(p.pending_signals(), bit(2) | bit(15) | bit(40) | bit(SIGSEGV), "SIGCHLD's default is ignore");
+        p.set_signal_mask(bit(2));
+        assert_eq!(p.next_deliverable(), Some((SIGSEGV, SigInfo::fault(SEGV_ACCERR, 8))), "synchronous first");
+        assert_eq!(p.next_deliverable(), Some((15, SigInfo::kernel())));
+        assert_eq!(p.next_deliverable(), Some((40, SigInfo::kernel())));
+        assert_eq!(p.next_deliverable(), Some((40, SigInfo::sender(SI_USER))), "real-time signals queue");
+        assert_eq!(p.next_deliverable(), None, "2 is blocked");
+        p.set_signal_mask(0);
+        assert_eq!(p.next_deliverable(), Some((2, SigInfo::sender(SI_USER))), "standard signals coalesce");
+        assert_eq!(p.next_deliverable(), None);
+
+        // A blocked ignored signal stays pending; force_signal unblocks and resets.
+        handle(&mut p, SIGBUS, SIG_IGN, 0, 0);
+        p.set_signal_mask(bit(SIGBUS));
+        p.raise(SIGBUS, SigInfo::kernel());
+        assert_eq!(p.pending_signals(), bit(SIGBUS));
+        p.force_signal(SIGBUS);
+        assert_eq!((p.signal_mask(), p.sigaction(SIGBUS).unwrap().handler), (0, SIG_DFL));
+    }
+}
