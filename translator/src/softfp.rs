@@ -635,3 +635,130 @@ pub extern "C" fn fcmp_s(st: u32, a: u64, b: u64, param: u32) -> FpOut {
 pub extern "C" fn fcmp_d(st: u32, a: u64, b: u64, param: u32) -> FpOut {
     compare(st, unpack(a, DOUBLE), unpack(b, DOUBLE), DOUBLE, param)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const NEAREST: u32 = 0;
+    const TOWARD_ZERO: u32 = 1 << status::RM_SHIFT;
+    const UP: u32 = 2 << status::RM_SHIFT;
+    const DOWN: u32 = 3 << status::RM_SHIFT;
+
+    fn finite() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            any::<f64>().prop_filter("finite", |x| x.is_finite()),
+            (-1e6f64..1e6),
+            (any::<u64>()).prop_map(|b| f64::from_bits(b & 0x800f_ffff_ffff_ffff)),
+        ]
+    }
+
+    proptest! {
+        /// Round-to-nearest agrees with the host's IEEE arithmetic.
+        #[test]
+        fn nearest_matches_host_double(a in finite(), b in finite()) {
+            let (x, y) = (a.to_bits(), b.to_bits());
+            prop_assert_eq!(fadd_d(NEAREST, x, y, 0).bits, (a + b).to_bits());
+            prop_assert_eq!(fsub_d(NEAREST, x, y, 0).bits, (a - b).to_bits());
+            prop_assert_eq!(fmpy_d(NEAREST, x, y, 0).bits, (a * b).to_bits());
+            if b != 0.0 {
+                prop_assert_eq!(fdiv_d(NEAREST, x, y, 0).bits, (a / b).to_bits());
+            }
+            if a >= 0.0 {
+                prop_assert_eq!(fsqrt_d(NEAREST, x, 0, 0).bits, a.sqrt().to_bits());
+            }
+            prop_assert_eq!(fcnv_d_s(NEAREST, x, 0, 0).bits, (a as f32).to_bits() as u64);
+        }
+
+        #[test]
+        fn nearest_matches_host_single(a: f32, b: f32) {
+            prop_assume!(a.is_finite() && b.is_finite());
+            let (x, y) = (a.to_bits() as u64, b.to_bits() as u64);
+            prop_assert_eq!(fadd_s(NEAREST, x, y, 0).bits, (a + b).to_bits() as u64);
+            prop_assert_eq!(fmpy_s(NEAREST, x, y, 0).bits, (a * b).to_bits() as u64);
+            if b != 0.0 {
+                prop_assert_eq!(fdiv_s(NEAREST, x, y, 0).bits, (a / b).to_bits() as u64);
+            }
+            prop_assert_eq!(fcnvt_s_w(NEAREST, x, 0, 0).bits as u32 as i32, a as i32, "truncation saturates like Rust");
+        }
+
+        /// Directed modes bracket the exact result: down <= up, one ulp apart
+        /// when inexact, toward-zero picks the side nearer zero.
+        #[test]
+        fn directed_rounding_brackets(a in finite(), b in finite()) {
+            let (x, y) = (a.to_bits(), b.to_bits());
+            for op in [fadd_d, fmpy_d, fdiv_d] {
+                let down = f64::from_bits(op(DOWN, x, y, 0).bits);
+                let up = f64::from_bits(op(UP, x, y, 0).bits);
+                let zero = f64::from_bits(op(TOWARD_ZERO, x, y, 0).bits);
+                let nearest = op(NEAREST, x, y, 0);
+                if down.is_nan() || (b == 0.0 && op as usize == fdiv_d as usize) {
+                    continue;
+                }
+                let inexact = nearest.status & (exc::INEXACT << status::FLAGS_SHIFT) != 0;
+                if inexact {
+                    prop_assert!(down < up);
+                    prop_assert!(down.next_up() == up || (down == f64::MAX && up.is_infinite()));
+                } else {
+                    prop_assert_eq!(down.to_bits(), up.to_bits());
+                }
+                prop_assert_eq!(zero, if down >= 0.0 { down } else { up });
+                let n = f64::from_bits(nearest.bits);
+                prop_assert!(n == down || n == up);
+            }
+        }
+    }
+
+    #[test]
+    fn flags_and_traps() {
+        let one = 1f64.to_bits();
+        let zero = 0f64.to_bits();
+        let r = fdiv_d(NEAREST, one, zero, 0);
+        assert_eq!(
+            (f64::from_bits(r.bits), r.status >> 27),
+            (f64::INFINITY, exc::DIV_ZERO)
+        );
+        let r = fdiv_d(exc::DIV_ZERO, one, zero, 0);
+        assert_eq!(
+            (r.trap, r.status),
+            (1, exc::DIV_ZERO),
+            "enabled: trap, status unchanged"
+        );
+        let r = fsqrt_d(NEAREST, (-1f64).to_bits(), 0, 0);
+        assert_eq!(
+            (r.bits, r.status >> 27),
+            (DOUBLE.default_nan(), exc::INVALID)
+        );
+        let big = f64::MAX.to_bits();
+        let r = fmpy_d(TOWARD_ZERO, big, 2f64.to_bits(), 0);
+        assert_eq!(
+            r.bits, big,
+            "overflow toward zero gives the largest finite value"
+        );
+        assert_eq!(r.status >> 27, exc::OVERFLOW | exc::INEXACT);
+        let r = fcnv_d_w(UP, 2.25f64.to_bits(), 0, 0);
+        assert_eq!(r.bits as u32, 3, "fcnvfx honours the rounding mode");
+        let r = fcnvt_d_w(UP, (-2.75f64).to_bits(), 0, 0);
+        assert_eq!(r.bits as u32 as i32, -2, "fcnvfxt truncates");
+    }
+
+    #[test]
+    fn compare_shifts_the_queue() {
+        let (one, two) = (1f64.to_bits(), 2f64.to_bits());
+        // Condition "<" (bit 3), then "=" (bit 2).
+        let st = fcmp_d(status::C, one, two, 0b01000).status;
+        assert_eq!(st & (status::C | status::CQ0), status::C | status::CQ0);
+        let st = fcmp_d(st, one, two, 0b00100).status;
+        assert_eq!(
+            st & (status::C | status::CQ0 | status::CQ0 >> 1),
+            status::CQ0 | status::CQ0 >> 1
+        );
+        let nan = f64::NAN.to_bits();
+        assert_eq!(
+            fcmp_d(0, nan, one, 0b00011).status,
+            status::C | exc::INVALID << 27,
+            "signaling compare"
+        );
+    }
+}
