@@ -32,7 +32,7 @@ impl FlatMemory {
     }
 
     fn bytes(&self, addr: u32, size: u32, access: Access) -> Result<&[u8], MemFault> {
-        if addr % size != 0 {
+        if !addr.is_multiple_of(size) {
             return Err(MemFault::Unaligned { addr, size, access });
         }
         let (base, region) = match addr {
