@@ -111,6 +111,10 @@ pub struct ElfImage {
     pub phnum: u16,
     /// Function and object symbols sorted by address.
     pub symbols: Vec<Symbol>,
+    /// Whether the stack must be executable: PT_GNU_STACK with PF_X, or no
+    /// PT_GNU_STACK at all (Linux binfmt_elf's EXSTACK_DEFAULT; gcc's
+    /// nested-function trampolines live on the stack).
+    pub exec_stack: bool,
 }
 
 const EI_CLASS: usize = 4;
@@ -147,8 +151,10 @@ impl ElfImage {
         let mut segments = Vec::new();
         let mut interp = None;
         let mut phdr_addr = None;
+        let mut exec_stack = true;
         for (index, ph) in headers.iter().enumerate() {
             match ph.p_type(BE) {
+                elf::PT_GNU_STACK => exec_stack = ph.p_flags(BE) & elf::PF_X != 0,
                 elf::PT_LOAD => segments.push(load_segment(index, ph, bytes)?),
                 elf::PT_INTERP => interp = Some(interp_path(ph, bytes)?),
                 elf::PT_PHDR => phdr_addr = Some(ph.p_vaddr(BE)),
@@ -183,9 +189,10 @@ impl ElfImage {
             segments,
             interp,
             phdr_addr,
-            phent: phent,
+            phent,
             phnum,
             symbols: symbols(header, bytes),
+            exec_stack,
         })
     }
 

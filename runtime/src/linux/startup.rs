@@ -135,7 +135,8 @@ pub fn load_program(
     };
 
     let stack_base = mem.layout().mmap_top;
-    mem.map_fixed(stack_base, STACK_SIZE, PERM_READ | PERM_WRITE)
+    let stack_perms = PERM_READ | PERM_WRITE | if image.exec_stack { PERM_EXEC } else { 0 };
+    mem.map_fixed(stack_base, STACK_SIZE, stack_perms)
         .map_err(|source| StartupError::Map { what: "stack", addr: stack_base, source })?;
 
     let auxv_for = |random: u32, platform: u32, execfn_addr: u32| {

@@ -38,6 +38,7 @@ fn tiny_image() -> ElfImage {
         phdr_addr: Some(0x10034),
         phent: 32,
         phnum: 2,
+        exec_stack: false,
         symbols: vec![],
     }
 }
