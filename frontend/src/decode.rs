@@ -405,8 +405,9 @@ fn fdce(w: u32) -> Option<Insn> {
 fn fice(w: u32) -> Option<Insn> {
     cache(CacheOp::Fice, w, sr3(w))
 }
+/// gfw's opcode holds cc = 1, which is the `,l` bit of the other cache forms.
 fn gfw(w: u32) -> Option<Insn> {
-    cache(CacheOp::Gfw, w, space2(w))
+    cache(CacheOp::Gfw, w & !(1 << 10), space2(w))
 }
 fn gfr(w: u32) -> Option<Insn> {
     cache(CacheOp::Gfr, w, space2(w))

@@ -454,7 +454,18 @@ impl Printer<'_> {
                     (StoreKind::Absolute, Size::Double) => "stda",
                     (StoreKind::Absolute, _) => "stwa",
                 });
-                self.mem_completers(addr, hint, false, true);
+                // binutils' `stwa,o` line leaves the `a` bit out of its mask,
+                // so `,mb` with a zero displacement prints as `,o` as well.
+                let short_mb_zero = matches!(
+                    addr,
+                    Addr::Disp { disp: 0, space: Space::Implicit, modify: Modify::Before, form: DispForm::Short, .. }
+                );
+                if (kind, size) == (StoreKind::Absolute, Size::Word) && short_mb_zero {
+                    self.s(",o");
+                    self.hint(hint, false);
+                } else {
+                    self.mem_completers(addr, hint, false, true);
+                }
                 self.gr(r);
                 self.s(",");
                 self.mem_addr(addr);
