@@ -11,7 +11,8 @@ use hbft_translator::memory::MemFault;
 use hbft_translator::state::{cr, CpuState};
 
 use crate::linux::startup::{load_interpreter, load_program, StartupError};
-use crate::linux::{HostEnvironment, LinuxProcess, LwsArgs, SyscallOutcome};
+use crate::linux::signal::*;
+use crate::linux::{deliver_signal, Delivery, HostEnvironment, LinuxProcess, LwsArgs, SigInfo, SignalError, SyscallOutcome};
 use crate::memory::{AddressSpace, Layout};
 
 /// Largest stack a guest may grow (Linux's default RLIMIT_STACK ceiling for
@@ -27,14 +28,6 @@ const GATEWAY_LWS: u32 = 0xb0;
 const GATEWAY_SET_THREAD_POINTER: u32 = 0xe0;
 const GATEWAY_SYSCALL: u32 = 0x100;
 
-/// Signal numbers on parisc (arch/parisc/include/uapi/asm/signal.h).
-pub mod signo {
-    pub const SIGILL: u32 = 4;
-    pub const SIGTRAP: u32 = 5;
-    pub const SIGFPE: u32 = 8;
-    pub const SIGBUS: u32 = 10;
-    pub const SIGSEGV: u32 = 11;
-}
 
 /// What a user-mode run needs besides the program.
 #[derive(Debug, Clone, Default)]
@@ -115,6 +108,9 @@ pub struct UserMode {
     pub mem: AddressSpace,
     pub process: LinuxProcess,
     engine: Interpreter,
+    /// Where and why the last synchronous signal was raised, for the report
+    /// if its default action kills the guest.
+    last_fault: Option<Kill>,
 }
 
 impl UserMode {
@@ -146,7 +142,7 @@ impl UserMode {
         cpu.gr = init.gr;
         let mut process = LinuxProcess::new(Box::new(HostEnvironment));
         process.set_strace(config.strace);
-        Ok(UserMode { cpu, mem, process, engine: Interpreter::new() })
+        Ok(UserMode { cpu, mem, process, engine: Interpreter::new(), last_fault: None })
     }
 
     /// Runs the guest to its end.
@@ -154,7 +150,7 @@ impl UserMode {
         let start = Instant::now();
         let termination = loop {
             let exit = self.engine.run(&mut self.cpu, &mut self.mem, SLICE);
-            if let Some(end) = self.handle(exit) {
+            if let Some(end) = self.handle(exit).or_else(|| self.deliver_pending()) {
                 break end;
             }
         };
@@ -179,12 +175,13 @@ impl UserMode {
                     SyscallOutcome::Exit(status) => Some(Termination::Exited(status)),
                     SyscallOutcome::Signal(signal) => {
                         self.return_from_gateway(0);
-                        self.kill(signal, "sent by the guest itself")
+                        self.process.raise(signal, SigInfo::sender(SI_TKILL));
+                        None
                     }
                     SyscallOutcome::Sigreturn => {
                         match crate::linux::sigreturn(&mut self.cpu, &mut self.mem, &mut self.process) {
                             Ok(()) => None,
-                            Err(error) => self.kill(signo::SIGSEGV, &error.to_string()),
+                            Err(error) => self.fault(SIGSEGV, SigInfo::kernel(), error.to_string()),
                         }
                     }
                 }
@@ -202,9 +199,11 @@ impl UserMode {
                 self.cpu.resume_at(gr[31]);
                 None
             }
-            Exit::Gateway { offset } => {
-                self.kill(signo::SIGSEGV, &format!("branch into the gateway page at offset {offset:#x}"))
-            }
+            Exit::Gateway { offset } => self.fault(
+                SIGSEGV,
+                SigInfo::fault(SEGV_MAPERR, offset),
+                format!("branch into the gateway page at offset {offset:#x}"),
+            ),
             Exit::IntervalTimer { t } => {
                 // CR16 as a virtual cycle counter: one cycle per retired
                 // instruction, so reading it is deterministic.
@@ -215,24 +214,34 @@ impl UserMode {
                 None
             }
             Exit::Fault(fault) => {
-                let signal = match fault {
-                    MemFault::Unaligned { .. } => signo::SIGBUS,
-                    _ => signo::SIGSEGV,
+                let (signal, code) = match fault {
+                    MemFault::Unaligned { .. } => (SIGBUS, BUS_ADRALN),
+                    MemFault::Unmapped { .. } => (SIGSEGV, SEGV_MAPERR),
+                    MemFault::Protection { .. } => (SIGSEGV, SEGV_ACCERR),
                 };
-                self.kill(signal, &fault.to_string())
+                self.fault(signal, SigInfo::fault(code, fault.addr()), fault.to_string())
             }
-            Exit::Break { im5, im13 } => self.kill(signo::SIGTRAP, &format!("break {im5:#x},{im13:#x}")),
-            Exit::Illegal { word } => self.kill(signo::SIGILL, &format!("illegal instruction {word:#010x}")),
+            Exit::Break { im5, im13 } => {
+                let pc = self.cpu.iaoq_front;
+                self.fault(SIGTRAP, SigInfo::fault(TRAP_BRKPT, pc), format!("break {im5:#x},{im13:#x}"))
+            }
+            Exit::Illegal { word } => {
+                let pc = self.cpu.iaoq_front;
+                self.fault(SIGILL, SigInfo::fault(ILL_ILLOPC, pc), format!("illegal instruction {word:#010x}"))
+            }
             Exit::Privileged { word } => {
-                self.kill(signo::SIGILL, &format!("privileged instruction {word:#010x} in user mode"))
+                let pc = self.cpu.iaoq_front;
+                let why = format!("privileged instruction {word:#010x} in user mode");
+                self.fault(SIGILL, SigInfo::fault(ILL_PRVOPC, pc), why)
             }
             Exit::Trap(trap) => {
-                let what = match trap {
-                    Trap::Overflow => "overflow trap",
-                    Trap::Condition => "conditional trap",
-                    Trap::FpException => "floating-point exception",
+                let pc = self.cpu.iaoq_front;
+                let (code, what) = match trap {
+                    Trap::Overflow => (FPE_INTOVF, "overflow trap"),
+                    Trap::Condition => (FPE_CONDTRAP, "conditional trap"),
+                    Trap::FpException => (FPE_FLTINV, "floating-point exception"),
                 };
-                self.kill(signo::SIGFPE, what)
+                self.fault(SIGFPE, SigInfo::fault(code, pc), what.to_string())
             }
         }
     }
@@ -257,21 +266,53 @@ impl UserMode {
         self.engine.invalidate(start, len);
     }
 
-    /// The default action of `signal`, which terminates the guest (handler
-    /// delivery is the signal module's job).
-    fn kill(&mut self, signal: u32, reason: &str) -> Option<Termination> {
+    /// A synchronous signal caused by the instruction at the queue front:
+    /// it cannot be blocked or ignored (Linux force_sig_fault), and is
+    /// delivered before anything else.
+    fn fault(&mut self, signal: u32, info: SigInfo, reason: String) -> Option<Termination> {
         use hbft_translator::memory::GuestMemory;
         let pc = self.cpu.iaoq_front & !3;
-        Some(Termination::Killed(Kill {
-            signal,
-            pc,
-            word: self.mem.fetch(pc).ok(),
-            reason: reason.to_string(),
-        }))
+        self.last_fault = Some(Kill { signal, pc, word: self.mem.fetch(pc).ok(), reason });
+        self.process.force_signal(signal);
+        self.process.raise(signal, info);
+        None
+    }
+
+    /// Delivers every pending, unblocked signal: enters guest handlers, or
+    /// ends the guest when a default action terminates it.
+    fn deliver_pending(&mut self) -> Option<Termination> {
+        while let Some((signal, info)) = self.process.next_deliverable() {
+            let delivery = deliver_signal(&mut self.cpu, &mut self.mem, &mut self.process, signal, info);
+            match delivery {
+                Ok(Delivery::Handler | Delivery::Ignored) => {}
+                Ok(Delivery::Terminate { sig, .. }) => return Some(Termination::Killed(self.kill_report(sig))),
+                Err(error) => unreachable_signal(error),
+            }
+        }
+        None
+    }
+
+    /// The report for a guest killed by `signal`: the fault that raised it,
+    /// or the current instruction for signals from elsewhere.
+    fn kill_report(&mut self, signal: u32) -> Kill {
+        use hbft_translator::memory::GuestMemory;
+        match self.last_fault.take() {
+            Some(kill) if kill.signal == signal => kill,
+            _ => {
+                let pc = self.cpu.iaoq_front & !3;
+                Kill { signal, pc, word: self.mem.fetch(pc).ok(), reason: "signal sent to the guest".into() }
+            }
+        }
     }
 }
 
 /// Linux returns -1..-4095 for errors; every other value is a result.
 fn is_error_return(value: u32) -> bool {
     value > (-4096i32) as u32
+}
+
+/// Signal numbers come from the fixed set above or from the process's own
+/// pending set, which only holds valid ones.
+fn unreachable_signal(error: SignalError) -> ! {
+    unreachable!("pending set held an invalid signal: {error}")
 }

@@ -62,7 +62,12 @@ pub const SI_USER: i32 = 0;
 pub const SI_KERNEL: i32 = 0x80;
 pub const SI_TKILL: i32 = -6;
 pub const ILL_ILLOPC: i32 = 1;
+pub const ILL_PRVOPC: i32 = 5;
 pub const FPE_INTDIV: i32 = 1;
+pub const FPE_INTOVF: i32 = 2;
+pub const FPE_FLTINV: i32 = 7;
+/// parisc's trap-on-condition (include/uapi/asm-generic/siginfo.h).
+pub const FPE_CONDTRAP: i32 = 15;
 pub const SEGV_MAPERR: i32 = 1;
 pub const SEGV_ACCERR: i32 = 2;
 pub const BUS_ADRALN: i32 = 1;
