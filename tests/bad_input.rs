@@ -59,3 +59,10 @@ fn missing_file_and_bad_flags_are_errors() {
     assert!(!out.success());
     assert!(!out.stderr_str().contains("panicked"));
 }
+
+#[test]
+fn run_rejects_non_elf_and_missing_programs() {
+    assert_one_line_error(&hbft_on("not-a-program", b"hello\n", &["run"]), "not an ELF file");
+    let out = run(&mut command(common::hbft(), ["run", "/nonexistent/prog"]));
+    assert_one_line_error(&out, "cannot read /nonexistent/prog");
+}
