@@ -188,7 +188,7 @@ fn add<E: Emitter>(e: &mut E, orig_a: E::Val, b: E::Val, t: Gr, c: Cond, form: A
 
 /// Signed overflow of `sum = a + b` where `a = orig_a << shift`: the usual
 /// sign test, or any bit shifted into or through the sign differing from it.
-fn add_overflow<E: Emitter>(
+pub(super) fn add_overflow<E: Emitter>(
     e: &mut E,
     sum: E::Val,
     a: E::Val,
@@ -255,14 +255,20 @@ fn sub_overflow<E: Emitter>(e: &mut E, diff: E::Val, a: E::Val, b: E::Val) -> E:
     negative(e, v)
 }
 
-/// `cmpclr`/`cmpiclr`: compare, clear the target, nullify on the condition.
-fn cmpclr<E: Emitter>(e: &mut E, a: E::Val, b: E::Val, t: Gr, c: Cond) -> Flow {
+/// Whether compare condition `c` holds for `a - b` (cmpclr, cmpb): the
+/// subtraction as `a + ~b + 1`, with its borrow and signed overflow.
+pub(super) fn compare<E: Emitter>(e: &mut E, a: E::Val, b: E::Val, c: Cond) -> E::Flag {
     let nb = e.not(b);
     let one = e.imm(1);
     let (diff, carry_out) = e.add_carry(a, nb, one);
     let sv = sub_overflow(e, diff, a, b);
     let no_borrow = nonzero(e, carry_out);
-    let f = cond::arith(e, c.c, c.negate, diff, no_borrow, sv);
+    cond::arith(e, c.c, c.negate, diff, no_borrow, sv)
+}
+
+/// `cmpclr`/`cmpiclr`: compare, clear the target, nullify on the condition.
+fn cmpclr<E: Emitter>(e: &mut E, a: E::Val, b: E::Val, t: Gr, c: Cond) -> Flow {
+    let f = compare(e, a, b, c);
     let zero = e.imm(0);
     e.set_gr(t.0, zero);
     e.nullify_next(f);

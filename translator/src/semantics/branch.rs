@@ -159,15 +159,7 @@ pub(super) fn cmp_branch<E: Emitter>(
     }
     let a = source(e, src);
     let b = gr(e, r2);
-    let nb = e.not(b);
-    let one = e.imm(1);
-    let (diff, carry_out) = e.add_carry(a, nb, one);
-    let da = e.xor(diff, a);
-    let ab = e.xor(a, b);
-    let v = e.and(da, ab);
-    let sv = negative(e, v);
-    let no_borrow = nonzero(e, carry_out);
-    let taken = cond::arith(e, c.c, c.negate, diff, no_borrow, sv);
+    let taken = super::alu::compare(e, a, b, c);
     conditional(e, taken, to);
     Ok(())
 }
@@ -187,11 +179,7 @@ pub(super) fn add_branch<E: Emitter>(
     let b = gr(e, r2);
     let zero = e.imm(0);
     let (sum, carry_out) = e.add_carry(a, b, zero);
-    let sa = e.xor(sum, a);
-    let ab = e.xor(a, b);
-    let nab = e.not(ab);
-    let v = e.and(sa, nab);
-    let sv = negative(e, v);
+    let sv = super::alu::add_overflow(e, sum, a, b, a, 0);
     let carry = nonzero(e, carry_out);
     let taken = cond::arith(e, c.c, c.negate, sum, carry, sv);
     e.set_gr(r2.0, sum);
