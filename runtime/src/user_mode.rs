@@ -270,9 +270,7 @@ impl UserMode {
     /// it cannot be blocked or ignored (Linux force_sig_fault), and is
     /// delivered before anything else.
     fn fault(&mut self, signal: u32, info: SigInfo, reason: String) -> Option<Termination> {
-        use hbft_translator::memory::GuestMemory;
-        let pc = self.cpu.iaoq_front & !3;
-        self.last_fault = Some(Kill { signal, pc, word: self.mem.fetch(pc).ok(), reason });
+        self.last_fault = Some(self.kill_at_current(signal, reason));
         self.process.force_signal(signal);
         self.process.raise(signal, info);
         None
@@ -295,14 +293,17 @@ impl UserMode {
     /// The report for a guest killed by `signal`: the fault that raised it,
     /// or the current instruction for signals from elsewhere.
     fn kill_report(&mut self, signal: u32) -> Kill {
-        use hbft_translator::memory::GuestMemory;
         match self.last_fault.take() {
             Some(kill) if kill.signal == signal => kill,
-            _ => {
-                let pc = self.cpu.iaoq_front & !3;
-                Kill { signal, pc, word: self.mem.fetch(pc).ok(), reason: "signal sent to the guest".into() }
-            }
+            _ => self.kill_at_current(signal, "signal sent to the guest".into()),
         }
+    }
+
+    /// `signal` at the instruction at the queue front.
+    fn kill_at_current(&self, signal: u32, reason: String) -> Kill {
+        use hbft_translator::memory::GuestMemory;
+        let pc = self.cpu.iaoq_front & !3;
+        Kill { signal, pc, word: self.mem.fetch(pc).ok(), reason }
     }
 }
 
