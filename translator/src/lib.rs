@@ -9,6 +9,7 @@
 //! helpers ([`softfp`]). Nothing here reads host time, host addresses or
 //! hash-map order in a way a guest can observe.
 
+pub mod engine;
 pub mod interp;
 pub mod memory;
 pub mod semantics;

@@ -700,6 +700,10 @@ mod tests {
                 if inexact {
                     prop_assert!(down < up);
                     prop_assert!(down.next_up() == up || (down == f64::MAX && up.is_infinite()));
+                } else if down == 0.0 {
+                    // An exact zero sum is -0 rounding down and +0 otherwise
+                    // (IEEE 754 §6.3); other exact zeros keep their sign.
+                    prop_assert!(up == 0.0 && (down.is_sign_negative() || up.is_sign_positive()));
                 } else {
                     prop_assert_eq!(down.to_bits(), up.to_bits());
                 }
