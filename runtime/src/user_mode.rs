@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use hbft_frontend::elf::{ElfError, ElfImage};
+use hbft_translator::engine::Engine;
 use hbft_translator::interp::{Exit, Interpreter, Trap};
 use hbft_translator::memory::MemFault;
 use hbft_translator::state::{cr, CpuState};
@@ -40,6 +41,24 @@ pub struct UserModeConfig {
     pub sysroot: Option<PathBuf>,
     /// Print every system call like strace.
     pub strace: bool,
+    /// The engine that executes guest code.
+    pub engine: EngineKind,
+}
+
+/// The execution engines a run can choose.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum EngineKind {
+    /// The reference interpreter: exact per-instruction counting.
+    #[default]
+    Interp,
+}
+
+impl EngineKind {
+    fn build(self) -> Box<dyn Engine<AddressSpace>> {
+        match self {
+            EngineKind::Interp => Box::new(Interpreter::new()),
+        }
+    }
 }
 
 /// Why a program could not be started.
@@ -107,7 +126,7 @@ pub struct UserMode {
     pub cpu: CpuState,
     pub mem: AddressSpace,
     pub process: LinuxProcess,
-    engine: Interpreter,
+    engine: Box<dyn Engine<AddressSpace>>,
     /// Where and why the last synchronous signal was raised, for the report
     /// if its default action kills the guest.
     last_fault: Option<Kill>,
@@ -142,7 +161,7 @@ impl UserMode {
         cpu.gr = init.gr;
         let mut process = LinuxProcess::new(Box::new(HostEnvironment));
         process.set_strace(config.strace);
-        Ok(UserMode { cpu, mem, process, engine: Interpreter::new(), last_fault: None })
+        Ok(UserMode { cpu, mem, process, engine: config.engine.build(), last_fault: None })
     }
 
     /// Runs the guest to its end.
