@@ -233,6 +233,17 @@ impl UserMode {
                 None
             }
             Exit::Fault(fault) => {
+                let fault = match fault {
+                    // Linux emulates misaligned loads and stores (not ldcw).
+                    MemFault::Unaligned { .. } => {
+                        match crate::linux::unaligned::complete_misaligned(&mut self.cpu, &mut self.mem, fault) {
+                            Exit::Budget => return None,
+                            Exit::Fault(fault) => fault,
+                            other => return self.handle(other),
+                        }
+                    }
+                    other => other,
+                };
                 let (signal, code) = match fault {
                     MemFault::Unaligned { .. } => (SIGBUS, BUS_ADRALN),
                     MemFault::Unmapped { .. } => (SIGSEGV, SEGV_MAPERR),
