@@ -161,6 +161,7 @@ impl UserMode {
         cpu.gr = init.gr;
         let mut process = LinuxProcess::new(Box::new(HostEnvironment));
         process.set_strace(config.strace);
+        process.set_sysroot(config.sysroot.as_deref());
         Ok(UserMode { cpu, mem, process, engine: config.engine.build(), last_fault: None })
     }
 
@@ -228,6 +229,15 @@ impl UserMode {
                 // instruction, so reading it is deterministic.
                 if t != 0 {
                     self.cpu.gr[usize::from(t)] = self.cpu.retired as u32;
+                }
+                self.cpu.retire_current();
+                None
+            }
+            Exit::Probe { write, base, t } => {
+                let perms = self.mem.perms(gr[usize::from(base)]);
+                let need = if write { crate::memory::PERM_WRITE } else { crate::memory::PERM_READ };
+                if t != 0 {
+                    self.cpu.gr[usize::from(t)] = u32::from(perms & need != 0);
                 }
                 self.cpu.retire_current();
                 None

@@ -65,6 +65,9 @@ pub enum Exit {
     Trap(Trap),
     /// `mfctl cr16,t`: the runtime supplies the interval timer.
     IntervalTimer { t: u8 },
+    /// `probe{r,w}[i]`: the runtime writes 1 to GR `t` if a user-mode read
+    /// (or write) of the address in GR `base` is allowed, else 0.
+    Probe { write: bool, base: u8, t: u8 },
 }
 
 /// Arithmetic traps.
@@ -85,6 +88,7 @@ impl Exit {
             Event::Privileged => Exit::Privileged { word },
             Event::Illegal => Exit::Illegal { word },
             Event::IntervalTimer { t } => Exit::IntervalTimer { t },
+            Event::Probe { write, base, t } => Exit::Probe { write, base, t },
         }
     }
 }

@@ -111,7 +111,7 @@ impl LinuxProcess {
     }
 
     pub(super) fn sys_openat(&mut self, mem: &mut AddressSpace, dirfd: u32, path: u32, flags: u32, mode: u32) -> SysResult<u32> {
-        let path = read_path(mem, path)?;
+        let path = self.in_sysroot(read_path(mem, path)?);
         let dir = self.dir(dirfd)?;
         let handle = self.env.openat(dir, &path, abi::open_flags_to_host(flags), mode & !self.umask)?;
         self.install(handle, flags & abi::GUEST_O_CLOEXEC != 0, 0)
@@ -130,7 +130,7 @@ impl LinuxProcess {
     }
 
     fn stat_at(&mut self, mem: &AddressSpace, dirfd: u32, path: u32, flags: u32) -> SysResult<super::env::FileStat> {
-        let path = read_path(mem, path)?;
+        let path = self.in_sysroot(read_path(mem, path)?);
         if path.is_empty() {
             if flags & AT_EMPTY_PATH == 0 {
                 return Err(Errno::ENOENT);
@@ -183,7 +183,7 @@ impl LinuxProcess {
         if size as i32 <= 0 {
             return Err(Errno::EINVAL);
         }
-        let path = read_path(mem, path)?;
+        let path = self.in_sysroot(read_path(mem, path)?);
         let dir = self.dir(dirfd)?;
         let target = self.env.readlinkat(dir, &path)?;
         let len = target.len().min(size as usize);
@@ -192,7 +192,7 @@ impl LinuxProcess {
     }
 
     pub(super) fn sys_faccessat(&mut self, mem: &mut AddressSpace, dirfd: u32, path: u32, mode: u32) -> SysResult<u32> {
-        let path = read_path(mem, path)?;
+        let path = self.in_sysroot(read_path(mem, path)?);
         let dir = self.dir(dirfd)?;
         self.env.faccessat(dir, &path, mode as i32)?;
         Ok(0)

@@ -15,6 +15,7 @@ pub mod signal;
 mod signals;
 pub mod startup;
 mod strace;
+mod sysroot;
 pub mod unaligned;
 
 pub use env::{Environment, HostEnvironment};

@@ -70,6 +70,8 @@ pub struct LinuxProcess {
     pub(super) tid_address: u32,
     pub(super) robust_list: u32,
     strace: bool,
+    /// Absolute guest paths are looked up here first (`sysroot.rs`).
+    pub(super) sysroot: Option<Vec<u8>>,
     reported_unimplemented: BTreeSet<u32>,
 }
 
@@ -89,6 +91,7 @@ impl LinuxProcess {
             tid_address: 0,
             robust_list: 0,
             strace: false,
+            sysroot: None,
             reported_unimplemented: BTreeSet::new(),
         }
     }

@@ -65,6 +65,10 @@ pub enum Event {
     /// `mfctl cr16,t`: the interval timer is an environment read; the
     /// runtime supplies the value for GR `t`.
     IntervalTimer { t: u8 },
+    /// `probe{r,w}[i] (s,b),x|i,t`: whether a user-mode (privilege 3) read or
+    /// write of the address in GR `base` would be allowed depends on the page
+    /// tables, which only the runtime knows; it writes 1 or 0 to GR `t`.
+    Probe { write: bool, base: u8, t: u8 },
 }
 
 /// Integer comparisons producing a flag.

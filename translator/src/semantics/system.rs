@@ -16,6 +16,10 @@ const CR_USER_READABLE: [u8; 2] = [26, 27];
 pub(super) fn system<E: Emitter>(e: &mut E, insn: &Insn, pc: u32) -> Flow {
     match *insn {
         Insn::Break { im5, im13 } => Err(e.stop(Event::Break { im5, im13 })),
+        // The privilege operand cannot make a probe from privilege 3 more
+        // privileged (the less privileged of the two levels is used), so in
+        // user mode only the address matters. ld.so uses probes.
+        Insn::Probe { write, base, t, .. } => Err(e.stop(Event::Probe { write, base: base.0, t: t.0 })),
         Insn::Sync { .. } => Ok(()),
         Insn::Mfia { t } => {
             let v = e.imm(pc & !3);
