@@ -5,3 +5,15 @@
 //! state hash at each epoch end, acknowledgment before delivery), its
 //! transports (TCP with authenticated frames, in-process), the record/replay
 //! log, failure detection and failover with fenced shared devices.
+//!
+//! - [`frame`]: versioned, sequence-numbered, HMAC-authenticated frames.
+//! - [`transport`]: TCP and in-process links that carry whole frames.
+//! - [`connection`]: an authenticated connection, heartbeats, failure detection.
+//! - [`handshake`]: both replicas must run the same guest the same way.
+//! - [`output`]: the shared output device with positional writes and a fence.
+
+pub mod connection;
+pub mod frame;
+pub mod handshake;
+pub mod output;
+pub mod transport;
