@@ -1,6 +1,9 @@
 //! The `hbft` command line.
 
 mod disasm;
+mod dump;
+mod record;
+mod replay;
 mod run;
 
 use std::path::PathBuf;
@@ -27,6 +30,15 @@ enum Command {
     /// Run a PA-RISC Linux program (user mode), passing through its
     /// arguments, environment, standard streams and exit status.
     Run(run::RunArgs),
+    /// Run a program live and write its environment log (every system call
+    /// result, epoch ends, interrupts, state hashes) for `hbft replay`.
+    Record(record::RecordArgs),
+    /// Replay a log written by `hbft record`: same output, same per-epoch
+    /// state hashes, no host I/O but the guest's output.
+    Replay(replay::ReplayArgs),
+    /// List a record/replay log: header, then one line per entry with its
+    /// file offset and epoch.
+    Dump(dump::DumpArgs),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +70,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Disasm { prog } => disasm::disasm(&prog),
         Command::Run(args) => run::run_guest(args),
+        Command::Record(args) => record::record(args),
+        Command::Replay(args) => replay::replay(args),
+        Command::Dump(args) => dump::dump(args),
     }
 }
 

@@ -4,7 +4,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use hbft_runtime::user_mode::{EngineKind, Termination, UserMode, UserModeConfig};
+use hbft_runtime::user_mode::{EngineKind, RunReport, Termination, UserMode, UserModeConfig};
 
 #[derive(clap::Args)]
 #[command(trailing_var_arg = true)]
@@ -18,6 +18,10 @@ pub struct RunArgs {
     /// Print every system call the guest makes, like strace, to stderr.
     #[arg(long)]
     strace: bool,
+    /// Epoch length in retired instructions: asynchronous events (host
+    /// SIGINT/SIGTERM/SIGHUP, timer expiry) reach the guest only at epoch ends.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    epoch: Option<u64>,
     /// Sysroot for dynamically linked guests (their ld.so and libraries);
     /// default /usr/hppa-linux-gnu when it exists.
     #[arg(short = 'L', value_name = "SYSROOT")]
@@ -46,19 +50,38 @@ impl From<Engine> for EngineKind {
 /// The sysroot qemu-hppa users expect when none is given.
 const DEFAULT_SYSROOT: &str = "/usr/hppa-linux-gnu";
 
-pub fn run_guest(args: RunArgs) -> anyhow::Result<ExitCode> {
-        let sysroot = args.sysroot.or_else(|| {
+/// The given sysroot, or the default one when it exists.
+pub fn sysroot_or_default(sysroot: Option<PathBuf>) -> Option<PathBuf> {
+    sysroot.or_else(|| {
         let default = PathBuf::from(DEFAULT_SYSROOT);
         default.is_dir().then_some(default)
-    });
-    let mut argv = vec![args.prog.as_os_str().as_bytes().to_vec()];
-    argv.extend(args.args.iter().map(|a| a.as_bytes().to_vec()));
+    })
+}
+
+/// The guest's argv (the program as named, then its arguments) and the
+/// host's environment strings.
+pub fn guest_argv_envp(prog: &std::path::Path, args: &[std::ffi::OsString]) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+    let mut argv = vec![prog.as_os_str().as_bytes().to_vec()];
+    argv.extend(args.iter().map(|a| a.as_bytes().to_vec()));
     let envp = std::env::vars_os()
         .map(|(k, v)| [k.as_bytes(), b"=", v.as_bytes()].concat())
         .collect();
-    let config = UserModeConfig { argv, envp, sysroot, strace: args.strace, engine: args.engine.into() };
+    (argv, envp)
+}
+
+pub fn run_guest(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let sysroot = sysroot_or_default(args.sysroot);
+    let (argv, envp) = guest_argv_envp(&args.prog, &args.args);
+    let config =
+        UserModeConfig { argv, envp, sysroot, strace: args.strace, engine: args.engine.into(), epoch: args.epoch };
     let mut vm = UserMode::load(&args.prog, &config)?;
-    let report = vm.run();
+    let report = vm.run()?;
+    report_end(&report, args.stats);
+    Ok(ExitCode::from(report.termination.exit_status() as u8))
+}
+
+/// Reports a killed guest on stderr and, with `stats`, the count and speed.
+pub fn report_end(report: &RunReport, stats: bool) {
     if let Termination::Killed(kill) = &report.termination {
         let text = kill.word.map_or_else(
             || "unreadable".to_string(),
@@ -73,7 +96,7 @@ pub fn run_guest(args: RunArgs) -> anyhow::Result<ExitCode> {
             kill.signal, kill.pc, kill.reason
         );
     }
-    if args.stats {
+    if stats {
         eprintln!(
             "hbft: {} instructions retired in {:.3} s ({:.1} guest MIPS)",
             report.retired,
@@ -81,7 +104,6 @@ pub fn run_guest(args: RunArgs) -> anyhow::Result<ExitCode> {
             report.mips()
         );
     }
-    Ok(ExitCode::from(report.termination.exit_status() as u8))
 }
 
 /// Branch targets in one-line reports, without symbol lookup.

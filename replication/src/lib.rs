@@ -10,10 +10,12 @@
 //! - [`transport`]: TCP and in-process links that carry whole frames.
 //! - [`connection`]: an authenticated connection, heartbeats, failure detection.
 //! - [`handshake`]: both replicas must run the same guest the same way.
+//! - [`log`]: the record/replay log (writer and reader of one schema).
 //! - [`output`]: the shared output device with positional writes and a fence.
 
 pub mod connection;
 pub mod frame;
 pub mod handshake;
+pub mod log;
 pub mod output;
 pub mod transport;

@@ -74,6 +74,9 @@
 //! passed to [`linux::LinuxProcess::new`] instead of the live
 //! [`linux::HostEnvironment`].
 
+pub mod epoch;
+pub mod journal;
 pub mod linux;
 pub mod memory;
+pub mod state_hash;
 pub mod user_mode;

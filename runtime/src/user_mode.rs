@@ -2,7 +2,9 @@
 //! entries into the gateway page into system calls, engine exits into
 //! signals, and keeps the exact instruction count.
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use hbft_frontend::elf::{ElfError, ElfImage};
@@ -11,7 +13,15 @@ use hbft_translator::interp::{Exit, Interpreter, Trap};
 use hbft_translator::memory::MemFault;
 use hbft_translator::state::{cr, CpuState};
 
+use crate::epoch::{collect_live_interrupts, forward_host_signals, DEFAULT_EPOCH};
+use crate::journal::{
+    describe, reopen_files, Entry, EpochEnd, EpochSink, EpochSource, EpochStart, GoLiveError, Interrupt,
+    JournalError, RecordingEnvironment, Recorder, ReplayEnvironment, ReplayError, ReplayOutput, Replayer, RunEnd,
+    Takeover,
+};
 use crate::linux::startup::{load_interpreter, load_program, StartupError};
+use crate::linux::Environment;
+use crate::state_hash::StateHasher;
 use crate::linux::signal::*;
 use crate::linux::{deliver_signal, Delivery, HostEnvironment, LinuxProcess, LwsArgs, SigInfo, SignalError, SyscallOutcome};
 use crate::memory::{AddressSpace, Layout};
@@ -43,6 +53,43 @@ pub struct UserModeConfig {
     pub strace: bool,
     /// The engine that executes guest code.
     pub engine: EngineKind,
+    /// Epoch length in retired instructions; `None` for [`DEFAULT_EPOCH`].
+    pub epoch: Option<u64>,
+}
+
+/// Where a run's environment comes from and where its journal goes.
+pub enum Journaling {
+    /// A live run with environment `env`; with a sink, every environment
+    /// result and epoch end is journaled there and the state is hashed at
+    /// every epoch end.
+    Live { env: Box<dyn Environment>, sink: Option<Box<dyn EpochSink>> },
+    /// A replay of a journal: no host I/O except, if asked, the guest's
+    /// output to its standard streams.
+    Replay { source: Box<dyn EpochSource>, output: ReplayOutput },
+}
+
+impl Journaling {
+    /// A plain live run on the host: nothing journaled.
+    pub fn host() -> Journaling {
+        Journaling::Live { env: Box::new(HostEnvironment), sink: None }
+    }
+}
+
+/// The journal side of a running guest.
+enum Journal {
+    Live(Option<Rc<RefCell<Recorder>>>),
+    Replay(Rc<RefCell<Replayer>>),
+}
+
+/// Why a run stopped before the guest ended.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{0}")]
+    Replay(#[from] ReplayError),
+    #[error("{0}")]
+    Sink(JournalError),
+    #[error("{0}")]
+    GoLive(#[from] GoLiveError),
 }
 
 /// The execution engines a run can choose.
@@ -112,6 +159,13 @@ pub struct RunReport {
     /// Retired (non-nullified) guest instructions.
     pub retired: u64,
     pub host_time: Duration,
+    /// Epoch boundaries passed.
+    pub epochs: u64,
+    /// Environment results journaled or replayed.
+    pub events: u64,
+    /// A replaying run that continued live: the first live epoch and the
+    /// retired count there.
+    pub went_live: Option<(u64, u64)>,
 }
 
 impl RunReport {
@@ -130,12 +184,24 @@ pub struct UserMode {
     /// Where and why the last synchronous signal was raised, for the report
     /// if its default action kills the guest.
     last_fault: Option<Kill>,
+    epoch_len: u64,
+    /// The current epoch (numbered from 0).
+    epoch: u64,
+    journal: Journal,
+    /// Present when the run is journaled or replayed.
+    hasher: Option<StateHasher>,
+    went_live: Option<(u64, u64)>,
 }
 
 impl UserMode {
     /// Loads the program at `path` (and its interpreter from the sysroot, if
     /// dynamically linked) with the live host environment.
     pub fn load(path: &Path, config: &UserModeConfig) -> Result<UserMode, UserModeError> {
+        UserMode::load_with(path, config, Journaling::host())
+    }
+
+    /// Loads the program at `path` for a live, recorded or replayed run.
+    pub fn load_with(path: &Path, config: &UserModeConfig, journaling: Journaling) -> Result<UserMode, UserModeError> {
         let shown = path.display().to_string();
         let bytes = std::fs::read(path).map_err(|source| UserModeError::Read { path: shown.clone(), source })?;
         let image = ElfImage::parse(&bytes).map_err(|source| UserModeError::Elf { path: shown.clone(), source })?;
@@ -159,22 +225,195 @@ impl UserMode {
         // always level 3); `init.pc` carries it in its low bits.
         let mut cpu = CpuState::at(init.pc & !3);
         cpu.gr = init.gr;
-        let mut process = LinuxProcess::new(Box::new(HostEnvironment));
+        let (env, journal, hasher): (Box<dyn Environment>, _, _) = match journaling {
+            Journaling::Live { env, sink: None } => (env, Journal::Live(None), None),
+            Journaling::Live { env, sink: Some(sink) } => {
+                let recorder = Recorder::new(sink);
+                let env = Box::new(RecordingEnvironment::new(env, recorder.clone()));
+                (env, Journal::Live(Some(recorder)), Some(StateHasher::new()))
+            }
+            Journaling::Replay { source, output } => {
+                let replayer = Replayer::new(source, output);
+                let env = Box::new(ReplayEnvironment::new(replayer.clone()));
+                (env, Journal::Replay(replayer), Some(StateHasher::new()))
+            }
+        };
+        let mut process = LinuxProcess::new(env);
         process.set_strace(config.strace);
         process.set_sysroot(config.sysroot.as_deref());
-        Ok(UserMode { cpu, mem, process, engine: config.engine.build(), last_fault: None })
+        Ok(UserMode {
+            cpu,
+            mem,
+            process,
+            engine: config.engine.build(),
+            last_fault: None,
+            epoch_len: config.epoch.unwrap_or(DEFAULT_EPOCH).max(1),
+            epoch: 0,
+            journal,
+            hasher,
+            went_live: None,
+        })
     }
 
-    /// Runs the guest to its end.
-    pub fn run(&mut self) -> RunReport {
+    /// Runs the guest to its end, epoch by epoch. A live run forwards
+    /// SIGHUP, SIGINT and SIGTERM sent to hbft to the guest.
+    pub fn run(&mut self) -> Result<RunReport, RunError> {
         let start = Instant::now();
+        if let Journal::Live(_) = self.journal {
+            forward_host_signals();
+        }
+        self.begin_epoch()?;
         let termination = loop {
-            let exit = self.engine.run(&mut self.cpu, &mut self.mem, SLICE);
-            if let Some(end) = self.handle(exit).or_else(|| self.deliver_pending()) {
+            let boundary = (self.epoch + 1) * self.epoch_len;
+            let budget = (boundary - self.cpu.retired).min(SLICE);
+            let exit = self.engine.run(&mut self.cpu, &mut self.mem, budget);
+            let ended = self.handle(exit);
+            self.check_journal()?;
+            if ended.is_none() && self.cpu.retired == boundary {
+                self.end_epoch()?;
+            }
+            if let Some(end) = ended.or_else(|| self.deliver_pending()) {
                 break end;
             }
         };
-        RunReport { termination, retired: self.cpu.retired, host_time: start.elapsed() }
+        self.finish(&termination)?;
+        let events = match &self.journal {
+            Journal::Live(recorder) => recorder.as_ref().map_or(0, |r| r.borrow().events),
+            Journal::Replay(replayer) => replayer.borrow().events,
+        };
+        Ok(RunReport {
+            termination,
+            retired: self.cpu.retired,
+            host_time: start.elapsed(),
+            epochs: self.epoch,
+            events,
+            went_live: self.went_live,
+        })
+    }
+
+    /// Stops the run on the first failure of the sink or the replay.
+    fn check_journal(&mut self) -> Result<(), RunError> {
+        match &self.journal {
+            Journal::Live(Some(recorder)) => match recorder.borrow_mut().failure.take() {
+                Some(error) => Err(RunError::Sink(error)),
+                None => Ok(()),
+            },
+            Journal::Live(None) => Ok(()),
+            Journal::Replay(replayer) => match replayer.borrow_mut().failure.take() {
+                Some(error) => Err(error.into()),
+                None => Ok(()),
+            },
+        }
+    }
+
+    fn state_hash(&mut self) -> u64 {
+        match &mut self.hasher {
+            Some(hasher) => hasher.epoch_hash(&self.cpu, &mut self.mem),
+            None => 0,
+        }
+    }
+
+    /// The epoch boundary: hash, collect (live) or read (replay) the
+    /// epoch's interrupts, raise them, and start the next epoch.
+    fn end_epoch(&mut self) -> Result<(), RunError> {
+        let state_hash = self.state_hash();
+        let (epoch, retired) = (self.epoch, self.cpu.retired);
+        let interrupts = match &self.journal {
+            Journal::Live(recorder) => {
+                let interrupts = collect_live_interrupts(self.process.timers());
+                let end = EpochEnd { epoch, retired, interrupts, state_hash };
+                if let Some(recorder) = recorder {
+                    recorder.borrow_mut().sink.epoch_end(&end).map_err(RunError::Sink)?;
+                }
+                end.interrupts
+            }
+            Journal::Replay(replayer) => {
+                let entry = replayer.borrow_mut().source.next_entry().map_err(ReplayError::Journal)?;
+                match entry {
+                    Entry::EpochEnd(end) if end.epoch == epoch && end.retired == retired => {
+                        if end.state_hash != state_hash {
+                            let what = format!(
+                                "state hash {state_hash:016x} at {retired} instructions, recorded {:016x}",
+                                end.state_hash
+                            );
+                            return Err(ReplayError::State { epoch, what }.into());
+                        }
+                        end.interrupts
+                    }
+                    other => {
+                        let what = format!("the epoch ended at {retired} instructions, the journal has {}", describe(&other));
+                        return Err(ReplayError::State { epoch, what }.into());
+                    }
+                }
+            }
+        };
+        for interrupt in interrupts {
+            match interrupt {
+                Interrupt::Timer { timer, expirations } => self.process.timer_fired(timer, expirations),
+                Interrupt::HostSignal(signal) => self.process.raise(signal, SigInfo::kernel()),
+            }
+        }
+        self.epoch += 1;
+        self.begin_epoch()
+    }
+
+    /// The start of an epoch: a replaying run asks its source whether the
+    /// epoch is recorded, and goes live if not.
+    fn begin_epoch(&mut self) -> Result<(), RunError> {
+        let Journal::Replay(replayer) = &self.journal else { return Ok(()) };
+        let start = {
+            let mut replayer = replayer.borrow_mut();
+            replayer.epoch = self.epoch;
+            replayer.source.begin_epoch(self.epoch).map_err(ReplayError::Journal)?
+        };
+        match start {
+            EpochStart::Recorded => Ok(()),
+            EpochStart::GoLive(takeover) => self.go_live(takeover),
+        }
+    }
+
+    /// Continues live from this epoch boundary: recreates the host side of
+    /// the guest's open files in the new environment and switches to it.
+    fn go_live(&mut self, takeover: Takeover) -> Result<(), RunError> {
+        let Journal::Replay(replayer) = &self.journal else { return Ok(()) };
+        let files = replayer.borrow().files.clone();
+        let mut env = takeover.env;
+        let remap = reopen_files(&files, env.as_mut())?;
+        let recorder = takeover.sink.map(Recorder::new);
+        let env: Box<dyn Environment> = match &recorder {
+            Some(recorder) => Box::new(RecordingEnvironment::new(env, recorder.clone())),
+            None => env,
+        };
+        self.process.replace_environment(env, &remap);
+        self.journal = Journal::Live(recorder);
+        self.went_live = Some((self.epoch, self.cpu.retired));
+        forward_host_signals();
+        Ok(())
+    }
+
+    /// The guest ended: the last journal entry.
+    fn finish(&mut self, termination: &Termination) -> Result<(), RunError> {
+        let end = RunEnd { retired: self.cpu.retired, exit_status: termination.exit_status(), state_hash: self.state_hash() };
+        match &self.journal {
+            Journal::Live(Some(recorder)) => recorder.borrow_mut().sink.run_end(&end).map_err(RunError::Sink),
+            Journal::Live(None) => Ok(()),
+            Journal::Replay(replayer) => {
+                let entry = replayer.borrow_mut().source.next_entry().map_err(ReplayError::Journal)?;
+                match entry {
+                    Entry::RunEnd(recorded) if recorded == end => Ok(()),
+                    other => {
+                        let what = format!(
+                            "the guest ended with status {} at {} instructions (state {:016x}), the journal has {}",
+                            end.exit_status,
+                            end.retired,
+                            end.state_hash,
+                            describe_end(&other)
+                        );
+                        Err(ReplayError::State { epoch: self.epoch, what }.into())
+                    }
+                }
+            }
+        }
     }
 
     /// Acts on one engine exit; `Some` when the guest has ended.
@@ -356,4 +595,15 @@ fn is_error_return(value: u32) -> bool {
 /// pending set, which only holds valid ones.
 fn unreachable_signal(error: SignalError) -> ! {
     unreachable!("pending set held an invalid signal: {error}")
+}
+
+/// A journal entry where the guest's end was expected.
+fn describe_end(entry: &Entry) -> String {
+    match entry {
+        Entry::RunEnd(end) => format!(
+            "status {} at {} instructions (state {:016x})",
+            end.exit_status, end.retired, end.state_hash
+        ),
+        other => describe(other),
+    }
 }

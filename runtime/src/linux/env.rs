@@ -9,6 +9,8 @@
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 
+use serde::{Deserialize, Serialize};
+
 use super::errno::Errno;
 
 pub type SysResult<T> = Result<T, Errno>;
@@ -17,7 +19,7 @@ pub type SysResult<T> = Result<T, Errno>;
 pub type Handle = i32;
 
 /// The directory a relative path is resolved against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Dir {
     /// The process's working directory (`AT_FDCWD`).
     Cwd,
@@ -25,14 +27,14 @@ pub enum Dir {
 }
 
 /// A point in time or a duration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Timespec {
     pub sec: i64,
     pub nsec: u32,
 }
 
 /// File metadata, independent of any struct layout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct FileStat {
     pub dev: u64,
     pub ino: u64,
@@ -50,7 +52,7 @@ pub struct FileStat {
 }
 
 /// One directory entry as `getdents64` reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DirEntry {
     pub ino: u64,
     pub off: i64,
@@ -59,7 +61,7 @@ pub struct DirEntry {
 }
 
 /// Terminal attributes in generic Linux numbering (`struct termios`, 19 c_cc).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Termios {
     pub iflag: u32,
     pub oflag: u32,
@@ -69,7 +71,7 @@ pub struct Termios {
     pub cc: [u8; 19],
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct WinSize {
     pub rows: u16,
     pub cols: u16,
@@ -78,7 +80,7 @@ pub struct WinSize {
 }
 
 /// The host facts `sysinfo(2)` reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SysInfo {
     pub uptime: i64,
     pub loads: [u64; 3],

@@ -3,7 +3,7 @@
 //! a host with the generic numbering (x86-64, arm64) and translates.
 
 /// A guest (parisc) errno value; system calls return its negation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Errno(pub u32);
 
 impl Errno {

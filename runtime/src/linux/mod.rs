@@ -16,6 +16,7 @@ mod signals;
 pub mod startup;
 mod strace;
 mod sysroot;
+pub mod timers;
 pub mod unaligned;
 
 pub use env::{Environment, HostEnvironment};

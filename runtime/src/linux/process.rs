@@ -69,6 +69,7 @@ pub struct LinuxProcess {
     pub(super) umask: u32,
     pub(super) tid_address: u32,
     pub(super) robust_list: u32,
+    pub(super) timers: super::timers::Timers,
     strace: bool,
     /// Absolute guest paths are looked up here first (`sysroot.rs`).
     pub(super) sysroot: Option<Vec<u8>>,
@@ -90,9 +91,21 @@ impl LinuxProcess {
             umask: 0o022,
             tid_address: 0,
             robust_list: 0,
+            timers: super::timers::Timers::default(),
             strace: false,
             sysroot: None,
             reported_unimplemented: BTreeSet::new(),
+        }
+    }
+
+    /// Continues with environment `env`, whose handle for each of the
+    /// old environment's is `remap[old]` (a replaying run going live).
+    pub fn replace_environment(&mut self, env: Box<dyn Environment>, remap: &BTreeMap<Handle, Handle>) {
+        self.env = env;
+        for entry in self.fds.values_mut() {
+            if let Some(&new) = remap.get(&entry.handle) {
+                entry.handle = new;
+            }
         }
     }
 
@@ -229,6 +242,16 @@ impl LinuxProcess {
             nr::_newselect => self.sys_select(mem, a, super::poll::Timeout::Timeval(a[4]))?,
             nr::pselect6 => self.sys_select(mem, a, super::poll::Timeout::Timespec32(a[4]))?,
             nr::pselect6_time64 => self.sys_select(mem, a, super::poll::Timeout::Timespec64(a[4]))?,
+            nr::alarm => self.sys_alarm(a[0])?,
+            nr::setitimer => self.sys_setitimer(mem, a[0], a[1], a[2])?,
+            nr::getitimer => self.sys_getitimer(mem, a[0], a[1])?,
+            nr::timer_create => self.sys_timer_create(mem, a[0], a[1], a[2])?,
+            nr::timer_settime => self.sys_timer_settime(mem, a[0], a[1], a[2], a[3], false)?,
+            nr::timer_settime64 => self.sys_timer_settime(mem, a[0], a[1], a[2], a[3], true)?,
+            nr::timer_gettime => self.sys_timer_gettime(mem, a[0], a[1], false)?,
+            nr::timer_gettime64 => self.sys_timer_gettime(mem, a[0], a[1], true)?,
+            nr::timer_getoverrun => self.sys_timer_getoverrun(a[0])?,
+            nr::timer_delete => self.sys_timer_delete(a[0])?,
             nr::sysinfo => self.sys_sysinfo(mem, a[0])?,
             // Restartable sequences are optional; glibc copes with ENOSYS.
             nr::rseq => return Err(Errno::ENOSYS),

@@ -142,6 +142,8 @@ pub enum SigFields {
     Sender { pid: u32, uid: u32 },
     /// SIGSEGV/SIGBUS/SIGILL/SIGFPE/SIGTRAP: `si_addr`.
     Fault { addr: u32 },
+    /// A POSIX timer: `si_tid`, `si_overrun`, `si_value`.
+    Timer { tid: u32, overrun: u32, value: u32 },
 }
 
 impl SigInfo {
@@ -173,6 +175,11 @@ impl SigInfo {
                 put(&mut b, 16, uid);
             }
             SigFields::Fault { addr } => put(&mut b, 12, addr),
+            SigFields::Timer { tid, overrun, value } => {
+                put(&mut b, 12, tid);
+                put(&mut b, 16, overrun);
+                put(&mut b, 20, value);
+            }
         }
         b
     }
