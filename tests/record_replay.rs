@@ -173,3 +173,89 @@ fn a_differing_state_hash_stops_the_replay_at_its_epoch() {
     }
     assert_one_line_error(&replay(&forged, &[]), &["replay diverged in epoch 3", "state hash"]);
 }
+
+/// Records `guest ARGS` and replays it: same stdout, stderr and status.
+fn record_and_replay(name: &str, epoch: u64, args: &[&str], stdin: Option<&[u8]>) -> (RunOutput, PathBuf) {
+    let log = scratch(&format!("{name}-{epoch}.log"));
+    let recorded = record(&log, epoch, &prebuilt_dir().join(name), args, stdin);
+    assert!(recorded.success(), "{name}: {}", recorded.stderr_str());
+    let replayed = replay(&log, &[]);
+    assert!(replayed.success(), "{name}: {}", replayed.stderr_str());
+    assert_eq!(replayed.stdout_str(), recorded.stdout_str(), "{name}: replayed output differs");
+    (recorded, log)
+}
+
+#[test]
+fn clock_and_random_values_replay_although_live_runs_differ() {
+    let (recorded, _) = record_and_replay("clock_random-O2", 10_000, &["show"], None);
+    let again = record(&scratch("clock_random-again.log"), 10_000, &prebuilt_dir().join("clock_random-O2"), &["show"], None);
+    assert!(recorded.stdout_str().contains("random "));
+    assert_ne!(recorded.stdout, again.stdout, "two live runs read the same clock and random bytes");
+}
+
+#[test]
+fn high_rate_timer_signals_replay_at_the_same_instructions() {
+    for epoch in [5_000, 100_000] {
+        let (recorded, log) = record_and_replay("timer_signals-O2", epoch, &["200", "show"], None);
+        assert!(recorded.stdout_str().contains("siginfo right"), "{}", recorded.stdout_str());
+        let dump = hbft(&["dump", "--log", log.to_str().unwrap()], None).stdout_str();
+        let timers = dump.lines().filter(|l| l.contains("interrupts [Timer")).count();
+        assert!(timers >= 150, "epoch {epoch}: only {timers} epoch ends deliver timer interrupts");
+        assert!(dump.contains("Posix(0)") && dump.contains("Real"), "both timers journaled");
+    }
+}
+
+#[test]
+fn poll_and_select_on_stdin_replay() {
+    let input = std::fs::read(prebuilt_dir().join("expected/poll_stdin-O2.stdin")).unwrap();
+    let (recorded, _) = record_and_replay("poll_stdin-O2", 2_000, &[], Some(&input));
+    let expected = std::fs::read(prebuilt_dir().join("expected/poll_stdin-O2.out")).unwrap();
+    assert_eq!(recorded.stdout, expected);
+}
+
+/// Records `wait_sigint wait`, sends hbft `signal` once the guest waits,
+/// and replays the log.
+fn interrupt_recording(signal: &str, name: &str) -> (RunOutput, RunOutput) {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::Stdio;
+    let log = scratch(name);
+    let guest = prebuilt_dir().join("wait_sigint-O2");
+    let mut child = command(common::hbft(), ["record", "--log", log.to_str().unwrap(), "--epoch", "20000", "--"])
+        .arg(&guest)
+        .arg("wait")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert_eq!(first, "waiting for SIGINT\n");
+    let sent = run(&mut command("kill", [format!("-{signal}"), child.id().to_string()]));
+    assert!(sent.success());
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    let status = child.wait().unwrap();
+    let mut err = Vec::new();
+    child.stderr.take().unwrap().read_to_end(&mut err).unwrap();
+    let recorded = RunOutput { status, stdout: (first + &rest).into_bytes(), stderr: err, timed_out: false };
+    (recorded, replay(&log, &[]))
+}
+
+#[test]
+fn host_sigint_reaches_the_guest_at_an_epoch_end_and_replays() {
+    let (recorded, replayed) = interrupt_recording("INT", "sigint.log");
+    assert!(recorded.success(), "{}", recorded.stderr_str());
+    assert!(recorded.stdout_str().contains("SIGINT received after"), "{}", recorded.stdout_str());
+    assert_eq!(replayed.stdout, recorded.stdout);
+    assert!(replayed.success(), "{}", replayed.stderr_str());
+}
+
+#[test]
+fn host_sigterm_kills_the_guest_the_same_way_in_replay() {
+    let (recorded, replayed) = interrupt_recording("TERM", "sigterm.log");
+    assert_eq!(recorded.code(), Some(128 + 15), "{}", recorded.stderr_str());
+    assert_eq!(replayed.code(), Some(128 + 15), "{}", replayed.stderr_str());
+    assert_eq!(replayed.stderr, recorded.stderr);
+}
