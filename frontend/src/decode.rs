@@ -640,11 +640,12 @@ fn store_long(w: u32) -> Option<Insn> {
     let addr = long_addr(w, im14(w), Modify::None);
     Some(Insn::Store { kind: StoreKind::Plain, size: long_size(w), r: gx(w), addr, hint: Hint::None })
 }
-/// ldwm/stwm: modify before when the displacement is negative. The choice is
-/// read from manual bit 18 (the top magnitude bit), as objdump does; the two
-/// agree for every assembler-produced word.
+/// ldwm/stwm: modify before when the displacement is negative (its sign is
+/// bit 0), after otherwise (PA-RISC 1.1 manual, LDWM/STWM: a growing-up
+/// stack pushes with `stwm r,FRAME(sp)` and pops with `ldwm -FRAME(sp),r`).
+/// objdump prints the completer from another bit; display.rs mimics that.
 fn long_modify(w: u32) -> Modify {
-    if bit(w, 13) {
+    if w & 1 != 0 {
         Modify::Before
     } else {
         Modify::After

@@ -20,7 +20,7 @@ pub trait AddressPrinter {
 /// that follows the 4 raw bytes.
 pub fn disassemble_word(word: u32, pc: u32, addrs: &dyn AddressPrinter, out: &mut String) {
     match decode(word) {
-        Ok(insn) => Printer { out, pc, addrs }.insn(&insn),
+        Ok(insn) => Printer { out, pc, addrs, word }.insn(&insn),
         Err(_) => {
             let _ = write!(out, "#{word:8x}");
         }
@@ -69,6 +69,8 @@ struct Printer<'a> {
     out: &'a mut String,
     pc: u32,
     addrs: &'a dyn AddressPrinter,
+    /// The word being printed, for objdump's reading of ldwm/stwm.
+    word: u32,
 }
 
 fn fmt_index(f: FpFmt) -> usize {
@@ -105,6 +107,18 @@ fn modify_text(m: Modify) -> &'static str {
 }
 
 impl Printer<'_> {
+    /// objdump prints ldwm/stwm (majors 0x13/0x1b) as `,mb` when manual bit
+    /// 18 (the top magnitude bit of the displacement) is set and `,ma`
+    /// otherwise. Within ±4 KiB that is the hardware's rule (the sign, see
+    /// decode.rs); for larger frames it is not, and only the text follows it.
+    fn objdump_long_modify(&self, modify: Modify) -> Modify {
+        match self.word >> 26 {
+            0x13 | 0x1b if self.word & 1 << 13 != 0 => Modify::Before,
+            0x13 | 0x1b => Modify::After,
+            _ => modify,
+        }
+    }
+
     fn s(&mut self, s: &str) {
         self.out.push_str(s);
     }
@@ -190,7 +204,10 @@ impl Printer<'_> {
                 });
                 self.hint(hint, and_clear);
             }
-            Addr::Disp { modify, form: DispForm::Long, .. } => self.s(modify_text(modify)),
+            Addr::Disp { modify, form: DispForm::Long, .. } => {
+                let shown = self.objdump_long_modify(modify);
+                self.s(modify_text(shown))
+            }
         }
     }
     fn mem_addr(&mut self, addr: Addr) {

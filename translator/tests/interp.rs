@@ -9,7 +9,7 @@ use proptest::prelude::*;
 
 const CODE: u32 = 0x10000;
 const DATA: u32 = 0x20000;
-const REGION: u32 = 0x1000;
+const REGION: u32 = 0x4000;
 
 /// Two flat regions, code at [`CODE`] and data at [`DATA`]; everything else
 /// is unmapped. Accesses must be naturally aligned.
@@ -664,4 +664,50 @@ fn bench_simple_loop() {
         "{budget} instructions in {secs:.2} s: {:.1} MIPS",
         budget as f64 / secs / 1e6
     );
+}
+
+/// fr0 as a source of a computational instruction reads as +0.0 (its left
+/// half is the status register); fr0R is an ordinary single register. gcc
+/// compares with zero as `fcmp,dbl,= frX,fr0` (torture va-arg-12, complex-3).
+#[test]
+fn fr0_reads_as_zero_in_computations() {
+    const PROGRAM: &[u32] = &[
+        0x32c00c04, //  0: fcmp,dbl,= fr22,fr0
+        0x30002420, //  4: ftest
+        0x34030002, //  8: ldi 1,r3
+        0x30004805, //  c: fcpy,dbl fr0,fr5
+        0x30800e06, // 10: fadd,dbl fr4,fr0,fr6
+        0x38004087, // 14: fcpy,sgl fr0R,fr7
+        0x00000000, // 18: break 0,0
+    ];
+    let (mut cpu, mut mem) = setup(PROGRAM, &[]);
+    // A status word of 0 with a nonzero right half: as a double, fr0 would
+    // be a tiny nonzero denormal.
+    cpu.fr[0] = 1.5f32.to_bits() as u64;
+    cpu.fr[4] = dbl(2.5);
+    cpu.fr[5] = dbl(9.0);
+    cpu.fr[22] = dbl(0.0);
+    run_to_break(&mut cpu, &mut mem);
+    assert_eq!(cpu.gr[3], 0, "fr22 == 0.0: C set, ldi nullified");
+    assert_eq!(cpu.fr[5], 0, "fcpy,dbl fr0 clears");
+    assert_eq!(f64::from_bits(cpu.fr[6]), 2.5, "fadd with fr0 adds zero");
+    assert_eq!((cpu.fr[7] >> 32) as u32, 1.5f32.to_bits(), "fr0R is a real register");
+}
+
+/// ldwm/stwm modify after the access for a positive displacement and before
+/// it for a negative one, whatever the displacement's size: frames of 4 KiB
+/// and more (torture 20031012-1, pr28982b) push with `stwm r1,FRAME(sp)`.
+#[test]
+fn word_modify_direction_follows_the_displacement_sign() {
+    const PROGRAM: &[u32] = &[
+        0x6fc13f80, // 0: stw,mb r1,1fc0(sp)  (objdump's text; it stores at sp)
+        0x4fc30081, // 4: ldw,ma -1fc0(sp),r3 (objdump's text; it loads at sp-0x1fc0)
+        0x6c811001, // 8: stw,ma r1,-1800(r4) (objdump's text; stores at r4-0x1800)
+        0x00000000, // c: break 0,0
+    ];
+    let (mut cpu, mut mem) = setup(PROGRAM, &[(1, 0xaaaa), (30, DATA + 0x100), (4, DATA + 0x3000)]);
+    run_to_break(&mut cpu, &mut mem);
+    assert_eq!(mem.word(DATA + 0x100), 0xaaaa, "stwm with +0x1fc0 stores at the old sp");
+    assert_eq!((cpu.gr[30], cpu.gr[3]), (DATA + 0x100, 0xaaaa), "ldwm -0x1fc0 pops it again");
+    assert_eq!((mem.word(DATA + 0x1800), cpu.gr[4]), (0xaaaa, DATA + 0x1800), "negative: modify before");
 }

@@ -31,15 +31,35 @@ pub(super) fn write_single<E: Emitter>(e: &mut E, r: Fr, v: E::Val) {
     e.set_fr(r.reg, merged);
 }
 
+/// A source operand of a computational instruction: fr0 (whose left half
+/// is the status register) reads as +0.0 there, so `fcpy,dbl fr0,t` clears
+/// `t` and `fcmp fr4,fr0` compares with zero (PA-RISC 1.1 ch. 8; QEMU's
+/// load_frd0/load_frw0). fr0R is an ordinary single register. Loads and
+/// stores of fr0 move the real status.
+fn source_single<E: Emitter>(e: &mut E, r: Fr) -> E::Val {
+    if r.reg == 0 && !r.right {
+        return e.imm(0);
+    }
+    read_single(e, r)
+}
+
+/// A double source operand; fr0 reads as +0.0 (see [`source_single`]).
+fn source_double<E: Emitter>(e: &mut E, reg: u8) -> E::Wide {
+    if reg == 0 {
+        return zero_wide(e);
+    }
+    e.fr(reg)
+}
+
 /// An operand of format `fmt` as helper input (singles in the low word).
 fn operand<E: Emitter>(e: &mut E, fmt: Precision, r: Fr) -> E::Wide {
     match fmt {
         Precision::Single => {
-            let v = read_single(e, r);
+            let v = source_single(e, r);
             let zero = e.imm(0);
             e.pair(zero, v)
         }
-        Precision::Double => e.fr(r.reg),
+        Precision::Double => source_double(e, r.reg),
     }
 }
 
@@ -136,9 +156,9 @@ pub(super) fn unary<E: Emitter>(e: &mut E, op: FpUnOp, fmt: FpFmt, r: Fr, t: Fr)
 /// fcpy/fabs/fneg/fnegabs: sign-bit operations that raise no exceptions.
 fn sign_op<E: Emitter>(e: &mut E, op: FpUnOp, fmt: Precision, r: Fr, t: Fr) -> Flow {
     let (high, low) = match fmt {
-        Precision::Single => (read_single(e, r), None),
+        Precision::Single => (source_single(e, r), None),
         Precision::Double => {
-            let w = e.fr(r.reg);
+            let w = source_double(e, r.reg);
             (e.high(w), Some(e.low(w)))
         }
     };
@@ -279,8 +299,8 @@ pub(super) fn ftest<E: Emitter>(e: &mut E, cond: u8, queue: Option<u8>) -> Flow 
 
 /// `xmpyu r1,r2,t`: unsigned 32×32→64 multiply of two register halves.
 pub(super) fn xmpyu<E: Emitter>(e: &mut E, r1: Fr, r2: Fr, t: Fr) -> Flow {
-    let a = read_single(e, r1);
-    let b = read_single(e, r2);
+    let a = source_single(e, r1);
+    let b = source_single(e, r2);
     let p = e.mul_wide(a, b);
     e.set_fr(t.reg, p);
     Ok(())
