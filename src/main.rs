@@ -1,9 +1,11 @@
 //! The `hbft` command line.
 
+mod demo;
 mod disasm;
 mod dump;
 mod record;
 mod replay;
+mod replicate;
 mod run;
 
 use std::path::PathBuf;
@@ -39,6 +41,16 @@ enum Command {
     /// List a record/replay log: header, then one line per entry with its
     /// file offset and epoch.
     Dump(dump::DumpArgs),
+    /// Run a program as the primary of a replicated pair: live, forwarding
+    /// every environment result and epoch end to the backup.
+    Primary(replicate::PrimaryArgs),
+    /// Run a program as the backup of a replicated pair: follow the primary
+    /// one epoch behind and take over when it fails.
+    Backup(replicate::BackupArgs),
+    /// The replicated run with a killed primary: an embedded guest run
+    /// unreplicated, then as primary and backup processes with the primary
+    /// SIGKILLed at a random instant; the outputs are compared.
+    Demo(demo::DemoArgs),
 }
 
 fn main() -> ExitCode {
@@ -73,6 +85,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Record(args) => record::record(args),
         Command::Replay(args) => replay::replay(args),
         Command::Dump(args) => dump::dump(args),
+        Command::Primary(args) => replicate::primary(args),
+        Command::Backup(args) => replicate::backup(args),
+        Command::Demo(args) => demo::demo(args),
     }
 }
 

@@ -36,6 +36,15 @@ type HmacSha256 = Hmac<Sha256>;
 /// What the session identifier is before the handshake has fixed it.
 pub const NO_SESSION: [u8; 32] = [0; 32];
 
+/// Where the devices a new primary must continue stood at an epoch end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct DevicePositions {
+    /// Bytes of guest output written to the output device.
+    pub output: u64,
+    /// The primary's standard-input offset, when standard input is seekable.
+    pub stdin: Option<u64>,
+}
+
 /// Every message of the replication protocol.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Message {
@@ -45,11 +54,13 @@ pub enum Message {
     HelloAck { nonce: [u8; 16] },
     /// Either way: the handshake is refused, and why.
     Refuse { reason: String },
-    /// Primary → backup: one environment result, encoded by the runtime.
+    /// Primary → backup: one environment result (a journal `EnvRecord`, bincode).
     EnvResult(Vec<u8>),
-    /// Primary → backup: epoch `epoch` ended; its interrupts and state hash,
-    /// encoded by the runtime.
-    EpochEnd { epoch: u64, record: Vec<u8> },
+    /// Primary → backup: epoch `epoch` ended; its interrupts and state hash
+    /// (a journal `EpochEnd`, bincode), and where the shared devices stood.
+    EpochEnd { epoch: u64, record: Vec<u8>, devices: DevicePositions },
+    /// Primary → backup: the guest ended (a journal `RunEnd`, bincode).
+    RunEnd(Vec<u8>),
     /// Primary → backup: the primary is about to perform output; acknowledge
     /// everything so far first (`--sync output`).
     OutputNotice { offset: u64 },
@@ -77,6 +88,7 @@ impl Message {
             Message::Heartbeat => 8,
             Message::Diverged { .. } => 9,
             Message::Bye { .. } => 10,
+            Message::RunEnd(_) => 11,
         }
     }
 }
@@ -227,7 +239,8 @@ mod tests {
         let messages = [
             Message::Heartbeat,
             Message::EnvResult(vec![1, 2, 3]),
-            Message::EpochEnd { epoch: 7, record: vec![9; 40] },
+            Message::EpochEnd { epoch: 7, record: vec![9; 40], devices: DevicePositions { output: 5, stdin: Some(3) } },
+            Message::RunEnd(vec![1]),
             Message::Ack { upto: 2 },
             Message::Bye { status: 3 },
         ];

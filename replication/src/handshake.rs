@@ -2,7 +2,7 @@
 //!
 //! The primary sends [`Hello`]: its guest's identity (SHA-256 of the
 //! program, the arguments, the epoch length), the guest environment strings
-//! (the guest sees the primary's environment, so the backup adopts them),
+//! and `argv[0]` (the guest sees the primary's, so the backup adopts them),
 //! the synchronization rule and a nonce. The backup compares the identity
 //! with its own and answers `HelloAck` with its nonce, or `Refuse` with the
 //! first difference; a refusal is an error on both sides. Afterwards every
@@ -81,6 +81,8 @@ pub enum SyncRule {
 pub struct Hello {
     pub version: u8,
     pub identity: GuestIdentity,
+    /// The guest's `argv[0]` (the program path as the primary was given it).
+    pub argv0: Vec<u8>,
     /// The guest's environment strings (`NAME=value`).
     pub envp: Vec<Vec<u8>>,
     pub sync: SyncRule,
@@ -124,11 +126,12 @@ fn session(primary: &[u8; 16], backup: &[u8; 16]) -> [u8; 32] {
 pub fn offer(
     conn: &mut Connection,
     identity: GuestIdentity,
+    argv0: Vec<u8>,
     envp: Vec<Vec<u8>>,
     sync: SyncRule,
 ) -> Result<(), HandshakeError> {
     let ours = nonce();
-    let hello = Hello { version: PROTOCOL_VERSION, identity, envp, sync, nonce: ours };
+    let hello = Hello { version: PROTOCOL_VERSION, identity, argv0, envp, sync, nonce: ours };
     conn.sender.send(&Message::Hello(hello))?;
     match conn.receiver.recv()? {
         (_, Message::HelloAck { nonce: theirs }) => {
@@ -175,7 +178,7 @@ mod tests {
         let mut p = Connection::new(a, b"k", DEFAULT_TIMEOUT);
         let mut q = Connection::new(b, b"k", DEFAULT_TIMEOUT);
         let backup_side = std::thread::spawn(move || (accept(&mut q, &backup), q));
-        let offered = offer(&mut p, primary, vec![b"A=1".to_vec()], SyncRule::Output);
+        let offered = offer(&mut p, primary, b"prog".to_vec(), vec![b"A=1".to_vec()], SyncRule::Output);
         let (accepted, q) = backup_side.join().unwrap();
         (offered, accepted, p, q)
     }

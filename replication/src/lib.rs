@@ -12,10 +12,16 @@
 //! - [`handshake`]: both replicas must run the same guest the same way.
 //! - [`log`]: the record/replay log (writer and reader of one schema).
 //! - [`output`]: the shared output device with positional writes and a fence.
+//! - [`devices`]: the guest's standard streams on that device, as an environment layer.
+//! - [`primary`]: the journal sink that forwards to the backup and waits for its acks.
+//! - [`backup`]: the journal source fed by the primary; failover.
 
+pub mod backup;
 pub mod connection;
+pub mod devices;
 pub mod frame;
 pub mod handshake;
 pub mod log;
 pub mod output;
+pub mod primary;
 pub mod transport;

@@ -158,6 +158,11 @@ impl OutputDevice {
         Ok(state.generation)
     }
 
+    /// The data file's descriptor (for metadata queries).
+    pub fn raw_fd(&self) -> i32 {
+        self.data.as_raw_fd()
+    }
+
     /// The token taken by [`take_fence`](Self::take_fence), if any.
     pub fn token(&self) -> Option<u64> {
         self.token

@@ -71,16 +71,16 @@ impl LinkRx for ChannelRx {
 
 /// One whole frame from `stream`; `Ok(None)` at a clean end of stream.
 fn read_frame(stream: &mut impl Read) -> Result<Option<Vec<u8>>, LinkError> {
-    let mut header = [0u8; HEADER_LEN];
-    match stream.read_exact(&mut header[..1]) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
-        Err(e) => return Err(e.into()),
-    }
     let closed = |e: std::io::Error| match e.kind() {
         std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset => LinkError::Closed,
         _ => LinkError::Io(e),
     };
+    let mut header = [0u8; HEADER_LEN];
+    match stream.read_exact(&mut header[..1]) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(closed(e)),
+    }
     stream.read_exact(&mut header[1..]).map_err(closed)?;
     let len = frame_len(&header)?;
     let mut frame = vec![0u8; len];

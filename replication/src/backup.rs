@@ -1,0 +1,261 @@
+//! The backup's side of the protocol: an [`EpochSource`] fed by the primary.
+//!
+//! A thread receives the primary's frames, acknowledges every epoch end,
+//! run end and output notice as soon as it has it (the primary waits for
+//! that, not for the backup's execution), and queues the journal entries.
+//! The run loop executes epoch E only once E's end is queued: the backup
+//! runs one epoch behind and never lacks an environment result.
+//!
+//! When the primary fails, the backup finishes every epoch it has whole,
+//! drops the results of the unfinished one, and goes live at that epoch's
+//! start: it takes the output device's fence, continues the output stream
+//! and standard input where they stood at the end of the last complete
+//! epoch (writes the primary already performed in the unfinished epoch are
+//! reissued at the same positions: idempotent), and prints one line of
+//! account.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use hbft_runtime::journal::{Entry, EpochSource, EpochStart, JournalError, Takeover};
+use hbft_runtime::linux::{Environment, HostEnvironment};
+
+use crate::connection::{heartbeat_interval, Connection, Heartbeats, Receiver, Sender};
+use crate::devices::{DeviceEnvironment, OutputPort};
+use crate::frame::{DevicePositions, Message};
+use crate::output::OutputDevice;
+
+/// What the receiving thread hands the run loop.
+enum Incoming {
+    Entry(Entry, Option<DevicePositions>),
+    /// The primary failed.
+    Gone(Failure),
+    /// A frame that is not journal data where journal data was expected.
+    Broken(String),
+}
+
+/// How the primary's failure was detected.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub cause: String,
+    /// Time from the primary's last frame to the detection.
+    pub detection: Duration,
+    pub detected_at: Instant,
+}
+
+/// The backup becoming primary, for the final report.
+#[derive(Debug, Clone)]
+pub struct Failover {
+    pub failure: Failure,
+    /// The first epoch the backup ran live, and the instruction count there.
+    pub epoch: u64,
+    pub retired: u64,
+    /// From detection to running live (including finishing the complete epochs).
+    pub takeover: Duration,
+    /// The output fence generation taken, if there is an output device.
+    pub generation: Option<u64>,
+    /// Journal entries of the unfinished epoch that were dropped.
+    pub dropped: usize,
+}
+
+impl Failover {
+    /// The one-line account.
+    pub fn account(&self) -> String {
+        let fence = self.generation.map_or(String::new(), |g| format!(", output fence generation {g}"));
+        format!(
+            "primary failed ({}); live from epoch {} at {} instructions: detection {:.1} ms, takeover {:.1} ms{fence}",
+            self.failure.cause,
+            self.epoch,
+            self.retired,
+            ms(self.failure.detection),
+            ms(self.takeover),
+        )
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, String> {
+    bincode::deserialize(bytes).map_err(|e| format!("undecodable {what} from the primary: {e}"))
+}
+
+fn receive(mut receiver: Receiver, sender: Sender, queue: mpsc::Sender<Incoming>) {
+    let mut ended = false;
+    loop {
+        let item = match receiver.recv() {
+            Ok((seq, message)) => {
+                if matches!(message, Message::EpochEnd { .. } | Message::RunEnd(_) | Message::OutputNotice { .. }) {
+                    // A failed ack shows up as a failed receive next.
+                    let _ = sender.send(&Message::Ack { upto: seq });
+                }
+                let entry = match message {
+                    Message::EnvResult(bytes) => decode(&bytes, "environment result").map(|r| (Entry::Env(r), None)),
+                    Message::EpochEnd { record, devices, .. } => {
+                        decode(&record, "epoch end").map(|e| (Entry::EpochEnd(e), Some(devices)))
+                    }
+                    Message::RunEnd(bytes) => {
+                        ended = true;
+                        decode(&bytes, "run end").map(|e| (Entry::RunEnd(e), None))
+                    }
+                    Message::OutputNotice { .. } | Message::Bye { .. } => continue,
+                    other => Err(format!("unexpected message of kind {} from the primary", other.kind())),
+                };
+                match entry {
+                    Ok((entry, devices)) => Incoming::Entry(entry, devices),
+                    Err(why) => Incoming::Broken(why),
+                }
+            }
+            // After the run's end, the primary closing is its orderly exit.
+            Err(_) if ended => return,
+            Err(gone) => Incoming::Gone(Failure {
+                cause: gone.cause.to_string(),
+                detection: gone.silent_for,
+                detected_at: Instant::now(),
+            }),
+        };
+        let last = !matches!(item, Incoming::Entry(..));
+        if queue.send(item).is_err() || last {
+            return;
+        }
+    }
+}
+
+/// Where a backup that goes live sends the guest's output.
+pub struct LiveOutput {
+    /// The shared output device, if any (else the backup's own standard streams).
+    pub path: Option<PathBuf>,
+    /// Set at go-live: the port, for the final `finish`.
+    pub port: Rc<RefCell<Option<OutputPort>>>,
+}
+
+/// The journal source of a replicating backup.
+pub struct BackupSource {
+    incoming: mpsc::Receiver<Incoming>,
+    pending: VecDeque<(Entry, Option<DevicePositions>)>,
+    /// The last epoch whose end is queued.
+    complete_through: Option<u64>,
+    run_ended: bool,
+    failure: Option<Failure>,
+    /// Device positions at the end of the last epoch replayed.
+    devices: DevicePositions,
+    epoch_len: u64,
+    output: LiveOutput,
+    failover: Rc<RefCell<Option<Failover>>>,
+    _heartbeats: Heartbeats,
+}
+
+impl BackupSource {
+    /// Starts receiving on `conn` (handshake done). Returns the source, a
+    /// sender for reporting a divergence, and the slot that will hold the
+    /// failover account if the backup goes live.
+    pub fn start(
+        conn: Connection,
+        epoch_len: u64,
+        output: LiveOutput,
+        timeout: Duration,
+    ) -> (BackupSource, Sender, Rc<RefCell<Option<Failover>>>) {
+        let Connection { sender, receiver } = conn;
+        let (queue, incoming) = mpsc::channel();
+        let acks = sender.clone();
+        std::thread::Builder::new()
+            .name("hbft-backup-receive".into())
+            .spawn(move || receive(receiver, acks, queue))
+            .expect("spawn backup receiver");
+        let failover = Rc::new(RefCell::new(None));
+        let source = BackupSource {
+            incoming,
+            pending: VecDeque::new(),
+            complete_through: None,
+            run_ended: false,
+            failure: None,
+            devices: DevicePositions::default(),
+            epoch_len,
+            output,
+            failover: failover.clone(),
+            _heartbeats: Heartbeats::start(sender.clone(), heartbeat_interval(timeout)),
+        };
+        (source, sender, failover)
+    }
+
+    /// Queues what arrives until epoch `epoch` is whole or the primary is gone.
+    fn fill(&mut self, epoch: u64) -> Result<(), JournalError> {
+        while !self.has_epoch(epoch) && self.failure.is_none() {
+            match self.incoming.recv() {
+                Ok(Incoming::Entry(entry, devices)) => {
+                    match &entry {
+                        Entry::EpochEnd(end) => self.complete_through = Some(end.epoch),
+                        Entry::RunEnd(_) => self.run_ended = true,
+                        Entry::Env(_) => {}
+                    }
+                    self.pending.push_back((entry, devices));
+                }
+                Ok(Incoming::Gone(failure)) => self.failure = Some(failure),
+                Ok(Incoming::Broken(why)) => return Err(why.into()),
+                Err(mpsc::RecvError) => return Err("the primary's journal ended early".into()),
+            }
+        }
+        Ok(())
+    }
+
+    fn has_epoch(&self, epoch: u64) -> bool {
+        self.run_ended || self.complete_through.is_some_and(|e| e >= epoch)
+    }
+
+    /// Becomes the primary at the start of `epoch`.
+    fn go_live(&mut self, epoch: u64, failure: Failure) -> Result<Takeover, JournalError> {
+        let dropped = self.pending.len();
+        self.pending.clear();
+        let mut env: Box<dyn Environment> = Box::new(HostEnvironment);
+        let mut generation = None;
+        if let Some(path) = &self.output.path {
+            let mut device = OutputDevice::open(path)?;
+            generation = Some(device.take_fence(false)?);
+            let port = OutputPort::new(device, self.devices.output);
+            *self.output.port.borrow_mut() = Some(port.clone());
+            env = Box::new(DeviceEnvironment::new(env, port));
+        }
+        if let Some(offset) = self.devices.stdin {
+            // Standard input continues where the guest's reads stood.
+            // SAFETY: lseek on descriptor 0.
+            if unsafe { libc::lseek(0, offset as i64, libc::SEEK_SET) } < 0 {
+                return Err(format!("cannot position standard input at {offset}: {}", std::io::Error::last_os_error()).into());
+            }
+        }
+        let failover = Failover {
+            takeover: failure.detected_at.elapsed(),
+            failure,
+            epoch,
+            retired: epoch * self.epoch_len,
+            generation,
+            dropped,
+        };
+        eprintln!("hbft backup: {}", failover.account());
+        *self.failover.borrow_mut() = Some(failover);
+        Ok(Takeover { env, sink: None })
+    }
+}
+
+impl EpochSource for BackupSource {
+    fn begin_epoch(&mut self, epoch: u64) -> Result<EpochStart, JournalError> {
+        self.fill(epoch)?;
+        if self.has_epoch(epoch) {
+            return Ok(EpochStart::Recorded);
+        }
+        let failure = self.failure.take().expect("fill stops only with the epoch whole or the primary gone");
+        Ok(EpochStart::GoLive(self.go_live(epoch, failure)?))
+    }
+
+    fn next_entry(&mut self) -> Result<Entry, JournalError> {
+        let (entry, devices) = self.pending.pop_front().ok_or("the primary's journal ended early")?;
+        if let Some(devices) = devices {
+            self.devices = devices;
+        }
+        Ok(entry)
+    }
+}

@@ -1,0 +1,179 @@
+//! The primary's side of the protocol: an [`EpochSink`] that forwards the
+//! journal to the backup.
+//!
+//! Every environment result is sent as soon as it is produced. At the end
+//! of epoch E the primary sends the epoch's end (interrupts, state hash,
+//! device positions) and, under [`SyncRule::Epoch`], waits for the backup's
+//! acknowledgment before the run loop delivers the interrupts and starts
+//! E+1. Under [`SyncRule::Output`] it waits only before the guest's next
+//! output, for an acknowledgment of everything sent so far.
+//!
+//! A thread reads the backup's frames: cumulative acks, a divergence
+//! report, or the backup's failure. A failed backup leaves the primary
+//! alone: it says so once and runs on unreplicated. A divergence stops it.
+
+use std::sync::{Arc, Condvar, Mutex};
+
+use hbft_runtime::journal::{EnvRecord, EpochEnd, EpochSink, JournalError, RunEnd};
+
+use crate::connection::{heartbeat_interval, Connection, Heartbeats, Receiver, Sender};
+use crate::devices::OutputPort;
+use crate::frame::{DevicePositions, Message};
+use crate::handshake::SyncRule;
+
+/// What the primary knows about its backup.
+#[derive(Default)]
+struct Watch {
+    /// Highest sequence number the backup acknowledged.
+    acked: Option<u64>,
+    /// Why the backup is considered failed.
+    lost: Option<String>,
+    /// The backup found a different state hash: epoch and details.
+    diverged: Option<(u64, String)>,
+}
+
+type Shared = Arc<(Mutex<Watch>, Condvar)>;
+
+/// The journal sink of a replicating primary.
+pub struct PrimarySink {
+    sender: Sender,
+    watch: Shared,
+    sync: SyncRule,
+    output: Option<OutputPort>,
+    /// Set once the backup has failed: nothing is sent any more.
+    alone: bool,
+    heartbeats: Option<Heartbeats>,
+}
+
+fn watch_backup(mut receiver: Receiver, watch: Shared) {
+    let (state, changed) = &*watch;
+    loop {
+        let received = receiver.recv();
+        let mut w = state.lock().unwrap_or_else(|e| e.into_inner());
+        match received {
+            Ok((_, Message::Ack { upto })) => w.acked = Some(upto),
+            Ok((_, Message::Diverged { epoch, detail })) => w.diverged = Some((epoch, detail)),
+            Ok((_, Message::Bye { .. })) => w.lost = Some("the backup stopped".into()),
+            Ok((_, other)) => w.lost = Some(format!("unexpected message of kind {} from the backup", other.kind())),
+            Err(gone) => w.lost = Some(gone.to_string()),
+        }
+        let stop = w.lost.is_some();
+        changed.notify_all();
+        if stop {
+            return;
+        }
+    }
+}
+
+/// The primary's standard-input offset, if standard input is seekable.
+fn stdin_offset() -> Option<u64> {
+    // SAFETY: lseek on descriptor 0 only queries its offset.
+    let offset = unsafe { libc::lseek(0, 0, libc::SEEK_CUR) };
+    u64::try_from(offset).ok()
+}
+
+impl PrimarySink {
+    /// Starts forwarding on `conn` (handshake done); `output` is the
+    /// guest's output port, whose position goes with every epoch end.
+    pub fn start(conn: Connection, sync: SyncRule, output: Option<OutputPort>, timeout: std::time::Duration) -> PrimarySink {
+        let Connection { sender, receiver } = conn;
+        let watch: Shared = Arc::default();
+        let shared = watch.clone();
+        std::thread::Builder::new()
+            .name("hbft-primary-watch".into())
+            .spawn(move || watch_backup(receiver, shared))
+            .expect("spawn backup watcher");
+        let heartbeats = Some(Heartbeats::start(sender.clone(), heartbeat_interval(timeout)));
+        PrimarySink { sender, watch, sync, output, alone: false, heartbeats }
+    }
+
+    fn go_alone(&mut self, why: &str) {
+        if !self.alone {
+            eprintln!("hbft primary: backup lost ({why}); continuing alone");
+            self.alone = true;
+            self.heartbeats = None;
+            self.sender.close();
+        }
+    }
+
+    /// Sends `message`; a failed send means a failed backup.
+    fn send(&mut self, message: &Message) -> Option<u64> {
+        if self.alone {
+            return None;
+        }
+        match self.sender.send(message) {
+            Ok(seq) => Some(seq),
+            Err(error) => {
+                self.go_alone(&error.to_string());
+                None
+            }
+        }
+    }
+
+    /// Waits until the backup has acknowledged frame `seq`, has failed, or
+    /// reports a divergence (an error: the run must stop).
+    fn wait_ack(&mut self, seq: Option<u64>) -> Result<(), JournalError> {
+        let Some(seq) = seq else { return Ok(()) };
+        let lost = {
+            let (state, changed) = &*self.watch;
+            let mut w = state.lock().unwrap_or_else(|e| e.into_inner());
+            loop {
+                if let Some((epoch, detail)) = &w.diverged {
+                    return Err(format!("DIVERGENCE: the backup's state differs in epoch {epoch}: {detail}").into());
+                }
+                if w.acked.is_some_and(|acked| acked >= seq) {
+                    return Ok(());
+                }
+                if let Some(lost) = &w.lost {
+                    break lost.clone();
+                }
+                w = changed.wait(w).unwrap_or_else(|e| e.into_inner());
+            }
+        };
+        self.go_alone(&lost);
+        Ok(())
+    }
+
+    fn devices(&self) -> DevicePositions {
+        DevicePositions { output: self.output.as_ref().map_or(0, OutputPort::position), stdin: stdin_offset() }
+    }
+}
+
+fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    bincode::serialize(value).expect("journal entries always serialize")
+}
+
+impl EpochSink for PrimarySink {
+    fn env_result(&mut self, record: &EnvRecord) -> Result<(), JournalError> {
+        self.send(&Message::EnvResult(encode(record)));
+        Ok(())
+    }
+
+    fn before_output(&mut self) -> Result<(), JournalError> {
+        if self.sync != SyncRule::Output || self.alone {
+            return Ok(());
+        }
+        let offset = self.output.as_ref().map_or(0, OutputPort::position);
+        let seq = self.send(&Message::OutputNotice { offset });
+        self.wait_ack(seq)
+    }
+
+    fn epoch_end(&mut self, end: &EpochEnd) -> Result<(), JournalError> {
+        let devices = self.devices();
+        let seq = self.send(&Message::EpochEnd { epoch: end.epoch, record: encode(end), devices });
+        match self.sync {
+            SyncRule::Epoch => self.wait_ack(seq),
+            SyncRule::Output => Ok(()),
+        }
+    }
+
+    fn run_end(&mut self, end: &RunEnd) -> Result<(), JournalError> {
+        // Wait for the backup to have everything before closing, so that
+        // nothing in flight is lost to a connection reset.
+        let seq = self.send(&Message::RunEnd(encode(end)));
+        self.wait_ack(seq)?;
+        self.send(&Message::Bye { status: end.exit_status });
+        self.heartbeats = None;
+        Ok(())
+    }
+}
