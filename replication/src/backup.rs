@@ -147,6 +147,9 @@ pub struct BackupSource {
     epoch_len: u64,
     output: LiveOutput,
     failover: Rc<RefCell<Option<Failover>>>,
+    /// The link to the primary, cut at go-live so that an old primary that
+    /// was only paused or cut off learns at once that it is on its own.
+    sender: Sender,
     _heartbeats: Heartbeats,
 }
 
@@ -178,6 +181,7 @@ impl BackupSource {
             epoch_len,
             output,
             failover: failover.clone(),
+            sender: sender.clone(),
             _heartbeats: Heartbeats::start(sender.clone(), heartbeat_interval(timeout)),
         };
         (source, sender, failover)
@@ -211,6 +215,7 @@ impl BackupSource {
     fn go_live(&mut self, epoch: u64, failure: Failure) -> Result<Takeover, JournalError> {
         let dropped = self.pending.len();
         self.pending.clear();
+        self.sender.close();
         let mut env: Box<dyn Environment> = Box::new(HostEnvironment);
         let mut generation = None;
         if let Some(path) = &self.output.path {
