@@ -257,12 +257,17 @@ fn killed_backup_leaves_the_primary_running_alone() {
         let s = Scratch::new(&format!("backup-kill-{i}"));
         let (expected, took) = unreplicated(&s, w);
         let (primary, backup) = start_pair(&s, w, &PairConfig::new(w, 65536));
-        std::thread::sleep(took.mul_f64(rng.between(0.05, 0.7)));
+        std::thread::sleep(took.mul_f64(rng.between(0.05, 0.5)));
+        let mut primary = primary;
+        let primary_running = primary.child.try_wait().unwrap().is_none();
         backup.signal("-KILL");
         let _ = backup.finish(LIMIT);
         let (status, stderr) = primary.finish(LIMIT);
         assert!(status.success(), "{}: primary {status}: {stderr}", w.name);
-        assert!(stderr.contains("continuing alone"), "{}: {stderr}", w.name);
+        // (On a loaded machine the primary may have finished before the kill.)
+        if primary_running {
+            assert!(stderr.contains("continuing alone"), "{}: {stderr}", w.name);
+        }
         assert_eq!(std::fs::read(s.path("replicated")).unwrap(), expected, "{}", w.name);
     }
 }
