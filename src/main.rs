@@ -1,5 +1,6 @@
 //! The `hbft` command line.
 
+mod bench;
 mod demo;
 mod disasm;
 mod dump;
@@ -51,6 +52,9 @@ enum Command {
     /// unreplicated, then as primary and backup processes with the primary
     /// SIGKILLed at a random instant; the outputs are compared.
     Demo(demo::DemoArgs),
+    /// Benchmarks and experiments (`hbft bench engines`: native, qemu-hppa
+    /// and the hbft engines side by side).
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -88,6 +92,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Primary(args) => replicate::primary(args),
         Command::Backup(args) => replicate::backup(args),
         Command::Demo(args) => demo::demo(args),
+        Command::Bench(args) => bench::bench(args),
     }
 }
 

@@ -1,0 +1,143 @@
+//! `hbft bench EXPERIMENT`: measurements run from the command line, each an
+//! experiment with its own subcommand (`engines` compares the execution
+//! engines with native code and qemu-hppa). This module holds what
+//! experiments share: timing a command over repetitions, and summaries.
+
+mod engines;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use wait_timeout::ChildExt;
+
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    experiment: Experiment,
+}
+
+#[derive(clap::Subcommand)]
+enum Experiment {
+    /// CPU-bound guests natively, under qemu-hppa and under every hbft
+    /// engine, side by side: times, guest MIPS, geometric-mean slowdowns.
+    Engines(engines::EnginesArgs),
+}
+
+pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    match args.experiment {
+        Experiment::Engines(args) => engines::run(args),
+    }
+}
+
+/// One finished run of a measured command.
+#[derive(Debug)]
+pub struct Sample {
+    pub elapsed: Duration,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+/// Runs `cmd` once (stdin from /dev/null) and times it from spawn to exit.
+/// A run that exceeds `limit` is killed and is an error, as is a non-zero
+/// exit: benchmarks only time successful runs.
+pub fn time_once(cmd: &mut Command, limit: Duration) -> anyhow::Result<Sample> {
+    let shown = format!("{cmd:?}");
+    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let start = Instant::now();
+    let mut child = cmd.spawn().with_context(|| format!("cannot start {shown}"))?;
+    // Drain the pipes while the child runs so a chatty guest cannot block.
+    let mut out = child.stdout.take().expect("piped stdout");
+    let mut err = child.stderr.take().expect("piped stderr");
+    let out = std::thread::spawn(move || read_all(&mut out));
+    let err = std::thread::spawn(move || read_all(&mut err));
+    let status = child.wait_timeout(limit).with_context(|| format!("waiting for {shown}"))?;
+    let elapsed = start.elapsed();
+    let Some(status) = status else {
+        let _ = child.kill();
+        let _ = child.wait();
+        bail!("{shown} did not finish within {} s", limit.as_secs());
+    };
+    let (stdout, stderr) = (out.join().unwrap_or_default(), err.join().unwrap_or_default());
+    if !status.success() {
+        let first = String::from_utf8_lossy(&stderr).lines().next().unwrap_or("").to_string();
+        bail!("{shown} failed ({status}): {first}");
+    }
+    Ok(Sample { elapsed, stdout, stderr })
+}
+
+fn read_all(r: &mut impl std::io::Read) -> Vec<u8> {
+    let mut v = Vec::new();
+    let _ = r.read_to_end(&mut v);
+    v
+}
+
+/// Minimum and median of repeated timings.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    pub min: Duration,
+    pub median: Duration,
+}
+
+impl Timing {
+    /// Summarizes `samples` (at least one).
+    pub fn of(samples: &[Duration]) -> Timing {
+        let mut sorted = samples.to_vec();
+        sorted.sort();
+        let n = sorted.len();
+        let median = if n % 2 == 1 { sorted[n / 2] } else { (sorted[n / 2 - 1] + sorted[n / 2]) / 2 };
+        Timing { min: sorted[0], median }
+    }
+}
+
+/// Geometric mean of positive ratios (None for none).
+pub fn geometric_mean(ratios: &[f64]) -> Option<f64> {
+    if ratios.is_empty() {
+        return None;
+    }
+    Some((ratios.iter().map(|r| r.ln()).sum::<f64>() / ratios.len() as f64).exp())
+}
+
+/// `name` on `PATH` (or as given if it contains a `/`).
+pub fn find_tool(name: &str) -> Option<PathBuf> {
+    let is_exe = |p: &Path| {
+        use std::os::unix::fs::PermissionsExt;
+        p.metadata().is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if name.contains('/') {
+        let p = PathBuf::from(name);
+        return is_exe(&p).then_some(p);
+    }
+    std::env::split_paths(&std::env::var_os("PATH")?).map(|d| d.join(name)).find(|p| is_exe(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timing_takes_min_and_median() {
+        let ms = |v: &[u64]| v.iter().map(|&m| Duration::from_millis(m)).collect::<Vec<_>>();
+        let t = Timing::of(&ms(&[30, 10, 20]));
+        assert_eq!((t.min, t.median), (Duration::from_millis(10), Duration::from_millis(20)));
+        let t = Timing::of(&ms(&[40, 10, 20, 30]));
+        assert_eq!((t.min, t.median), (Duration::from_millis(10), Duration::from_millis(25)));
+    }
+
+    #[test]
+    fn geometric_mean_of_ratios() {
+        assert_eq!(geometric_mean(&[]), None);
+        let g = geometric_mean(&[2.0, 8.0]).unwrap();
+        assert!((g - 4.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn failing_and_hanging_commands_are_errors() {
+        assert!(time_once(&mut Command::new("false"), Duration::from_secs(5)).is_err());
+        let err = time_once(Command::new("sleep").arg("5"), Duration::from_millis(100)).unwrap_err();
+        assert!(err.to_string().contains("did not finish"), "{err}");
+        let ok = time_once(Command::new("echo").arg("hi"), Duration::from_secs(5)).unwrap();
+        assert_eq!(ok.stdout, b"hi\n");
+    }
+}
