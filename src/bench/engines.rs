@@ -56,7 +56,7 @@ const GUESTS: &[Guest] = &[
     Guest {
         name: "Lua 5.4 script",
         program: "lua",
-        args: &["programs/lua/bench.lua", "3"],
+        args: &["programs/lua/bench.lua", "2"],
         quick_args: &["programs/lua/bench.lua", "1"],
     },
     Guest { name: "n-body", program: "kernels", args: &["nbody", "100000"], quick_args: &["nbody", "10000"] },
