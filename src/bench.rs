@@ -1,9 +1,11 @@
 //! `hbft bench EXPERIMENT`: measurements run from the command line, each an
 //! experiment with its own subcommand (`engines` compares the execution
-//! engines with native code and qemu-hppa). This module holds what
+//! engines with native code and qemu-hppa, `replication` measures the
+//! cost of replication and failover). This module holds what
 //! experiments share: timing a command over repetitions, and summaries.
 
 mod engines;
+mod replication;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -23,11 +25,15 @@ enum Experiment {
     /// CPU-bound guests natively, under qemu-hppa and under every hbft
     /// engine, side by side: times, guest MIPS, geometric-mean slowdowns.
     Engines(engines::EnginesArgs),
+    /// Replication overhead per epoch length, sync rule and link (loopback
+    /// and a delaying proxy); failover detection and takeover times.
+    Replication(replication::ReplicationArgs),
 }
 
 pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     match args.experiment {
         Experiment::Engines(args) => engines::run(args),
+        Experiment::Replication(args) => replication::run(args),
     }
 }
 

@@ -16,7 +16,7 @@ use anyhow::{bail, Context};
 use sha2::{Digest, Sha256};
 
 /// The demo guest, built by `make -C guests prebuilt`.
-const GUEST: &[u8] = include_bytes!("../guests/prebuilt/demo-O2");
+pub(crate) const GUEST: &[u8] = include_bytes!("../guests/prebuilt/demo-O2");
 
 #[derive(clap::Args)]
 pub struct DemoArgs {
@@ -30,7 +30,16 @@ pub struct DemoArgs {
 }
 
 /// A scratch directory removed at the end.
-struct Scratch(PathBuf);
+pub(crate) struct Scratch(pub(crate) PathBuf);
+
+impl Scratch {
+    /// A fresh directory under the system's temporary directory.
+    pub(crate) fn new(what: &str) -> anyhow::Result<Scratch> {
+        let dir = std::env::temp_dir().join(format!("hbft-{what}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        Ok(Scratch(dir))
+    }
+}
 
 impl Drop for Scratch {
     fn drop(&mut self) {
@@ -38,7 +47,7 @@ impl Drop for Scratch {
     }
 }
 
-fn random_u64() -> u64 {
+pub(crate) fn random_u64() -> u64 {
     let mut bytes = [0u8; 8];
     if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
         let _ = f.read_exact(&mut bytes);
@@ -47,7 +56,7 @@ fn random_u64() -> u64 {
 }
 
 /// Lines of a child's stderr, each with the instant it arrived.
-fn stderr_lines(child: &mut Child) -> mpsc::Receiver<(Instant, String)> {
+pub(crate) fn stderr_lines(child: &mut Child) -> mpsc::Receiver<(Instant, String)> {
     let (tx, rx) = mpsc::channel();
     let stderr = child.stderr.take().expect("stderr piped");
     std::thread::spawn(move || {
@@ -71,7 +80,7 @@ fn hex_prefix(bytes: &[u8]) -> String {
     Sha256::digest(bytes)[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn wait_with_deadline(child: &mut Child, deadline: Instant, what: &str) -> anyhow::Result<std::process::ExitStatus> {
+pub(crate) fn wait_with_deadline(child: &mut Child, deadline: Instant, what: &str) -> anyhow::Result<std::process::ExitStatus> {
     loop {
         if let Some(status) = child.try_wait()? {
             return Ok(status);
@@ -86,9 +95,7 @@ fn wait_with_deadline(child: &mut Child, deadline: Instant, what: &str) -> anyho
 
 pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let exe = std::env::current_exe().context("cannot find the hbft executable")?;
-    let dir = std::env::temp_dir().join(format!("hbft-demo-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let scratch = Scratch(dir);
+    let scratch = Scratch::new("demo")?;
     let file = |name: &str| scratch.0.join(name);
     let guest = file("demo");
     std::fs::write(&guest, GUEST)?;

@@ -142,6 +142,7 @@ pub fn primary(args: PrimaryArgs) -> anyhow::Result<ExitCode> {
     let (argv, envp) = guest_argv_envp(&options.prog, &options.args);
     let mut conn = Connection::new(tcp_link(connect(&args.backup)?)?, &key, timeout);
     handshake::offer(&mut conn, identity, argv[0].clone(), envp.clone(), sync)?;
+    let mut sink = PrimarySink::start(conn, sync, timeout);
 
     let mut env: Box<dyn Environment> = Box::new(HostEnvironment);
     let mut port = None;
@@ -150,9 +151,9 @@ pub fn primary(args: PrimaryArgs) -> anyhow::Result<ExitCode> {
         device.take_fence(true)?;
         let output = OutputPort::new(device, 0);
         env = Box::new(DeviceEnvironment::new(env, output.clone()));
+        sink.attach_output(output.clone());
         port = Some(output);
     }
-    let sink = PrimarySink::start(conn, sync, port.clone(), timeout);
     let journaling = Journaling::Live { env, sink: Some(Box::new(sink)) };
     let mut vm = UserMode::load_with(&options.prog, &config(options, argv, envp), journaling)?;
     let report = vm.run()?;

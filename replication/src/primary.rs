@@ -73,9 +73,9 @@ fn stdin_offset() -> Option<u64> {
 }
 
 impl PrimarySink {
-    /// Starts forwarding on `conn` (handshake done); `output` is the
-    /// guest's output port, whose position goes with every epoch end.
-    pub fn start(conn: Connection, sync: SyncRule, output: Option<OutputPort>, timeout: std::time::Duration) -> PrimarySink {
+    /// Starts watching the backup and sending heartbeats on `conn` (call it
+    /// right after the handshake: a silent primary is presumed dead).
+    pub fn start(conn: Connection, sync: SyncRule, timeout: std::time::Duration) -> PrimarySink {
         let Connection { sender, receiver } = conn;
         let watch: Shared = Arc::default();
         let shared = watch.clone();
@@ -84,7 +84,12 @@ impl PrimarySink {
             .spawn(move || watch_backup(receiver, shared))
             .expect("spawn backup watcher");
         let heartbeats = Some(Heartbeats::start(sender.clone(), heartbeat_interval(timeout)));
-        PrimarySink { sender, watch, sync, output, alone: false, heartbeats }
+        PrimarySink { sender, watch, sync, output: None, alone: false, heartbeats }
+    }
+
+    /// The guest's output port, whose position goes with every epoch end.
+    pub fn attach_output(&mut self, port: OutputPort) {
+        self.output = Some(port);
     }
 
     fn go_alone(&mut self, why: &str) {
