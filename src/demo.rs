@@ -1,6 +1,6 @@
 //! `hbft demo`: the replicated run with a killed primary, in one command.
 //!
-//! The embedded guest (guests/src/demo.c) runs three times: unreplicated,
+//! The embedded guest (guests/src/demo.c) runs twice: unreplicated,
 //! for the reference output; then as a primary and a backup process on
 //! loopback, sharing one output file and a freshly generated key, with the
 //! primary SIGKILLed at a random instant. The backup takes over and
