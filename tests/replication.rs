@@ -1,18 +1,21 @@
 //! Replication end to end: `hbft primary` and `hbft backup` processes on
 //! loopback, the primary (or the backup) SIGKILLed at random instants; the
 //! output on the shared device must be byte-identical to an unreplicated
-//! run every time. Also: a paused primary that comes back is fenced off,
-//! handshake refusals, bad keys, and `hbft demo`.
+//! run every time. Also: a paused primary that comes back and a primary cut
+//! off by a partition are fenced off, handshake refusals, bad keys, and
+//! `hbft demo`.
 //!
 //! The kill instants come from a seed printed by each test; set
 //! `HBFT_KILL_SEED` to repeat a run.
 
 mod common;
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use common::{hbft, prebuilt_dir};
@@ -198,9 +201,15 @@ fn replica_cmd(s: &Scratch, w: &Workload, role: &[&str], prog: &Path, epoch: u64
 
 /// Starts a backup, then a primary connected to it.
 fn start_pair(s: &Scratch, w: &Workload, c: &PairConfig) -> (Replica, Replica) {
+    start_pair_via(s, w, c, |addr| addr)
+}
+
+/// Starts a backup, then a primary connected to `route(backup's address)`.
+fn start_pair_via(s: &Scratch, w: &Workload, c: &PairConfig, route: impl FnOnce(String) -> String) -> (Replica, Replica) {
     let backup = Replica::spawn(replica_cmd(s, w, &["backup", "--listen", "127.0.0.1:0"], &guest(w), c.backup_epoch, c.timeout_ms));
     let first = backup.stderr.recv_timeout(Duration::from_secs(20)).expect("backup prints its address");
     let addr = first.strip_prefix("hbft backup: listening on ").unwrap_or_else(|| panic!("backup said: {first}")).to_string();
+    let addr = route(addr);
     let role = ["primary", "--backup", &addr, "--sync", c.sync];
     let primary = replica_cmd(s, w, &role, &c.primary_guest, c.epoch, c.timeout_ms);
     (Replica::spawn(primary), backup)
@@ -299,6 +308,59 @@ fn paused_primary_is_fenced_off_when_it_comes_back() {
     assert_eq!(primary_status.code(), Some(3), "old primary: {primary_err}");
     assert!(primary_err.contains("fenced off"), "{primary_err}");
     assert!(backup_status.success(), "{backup_err}");
+    assert_eq!(std::fs::read(s.path("replicated")).unwrap(), expected);
+}
+
+/// A TCP relay to `target` that can be cut: from then on it drops all
+/// traffic in both directions without closing anything (a partition).
+fn partitionable_proxy(target: String, cut: Arc<AtomicBool>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        let (client, _) = listener.accept().unwrap();
+        let server = TcpStream::connect(&target).unwrap();
+        for (mut from, mut to) in [
+            (client.try_clone().unwrap(), server.try_clone().unwrap()),
+            (server.try_clone().unwrap(), client.try_clone().unwrap()),
+        ] {
+            let cut = cut.clone();
+            std::thread::spawn(move || {
+                let mut buf = vec![0u8; 1 << 16];
+                while let Ok(n @ 1..) = from.read(&mut buf) {
+                    if !cut.load(Ordering::SeqCst) && to.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        // Keep both connections open for the life of the test process.
+        std::mem::forget((client, server));
+    });
+    addr
+}
+
+/// The link between a running primary and its backup is cut: both see
+/// silence. The backup goes live and takes the fence; the primary goes on
+/// alone until its next write finds the fence taken, and stops. Never two
+/// live writers; the output is exact.
+#[test]
+fn partition_leaves_one_live_writer_and_exact_output() {
+    let w = &WORKLOADS[1];
+    let s = Scratch::new("partition");
+    let (expected, took) = unreplicated(&s, w);
+    let mut c = PairConfig::new(w, 65536);
+    c.timeout_ms = 150;
+    let cut = Arc::new(AtomicBool::new(false));
+    let proxy_cut = cut.clone();
+    let (primary, backup) = start_pair_via(&s, w, &c, move |addr| partitionable_proxy(addr, proxy_cut));
+    std::thread::sleep(took / 4);
+    cut.store(true, Ordering::SeqCst);
+    let (primary_status, primary_err) = primary.finish(LIMIT);
+    let (backup_status, backup_err) = backup.finish(LIMIT);
+    assert!(backup_err.contains("live from epoch"), "{backup_err}");
+    assert!(backup_status.success(), "{backup_err}");
+    assert_eq!(primary_status.code(), Some(3), "old primary: {primary_err}");
+    assert!(primary_err.contains("continuing alone") && primary_err.contains("fenced off"), "{primary_err}");
     assert_eq!(std::fs::read(s.path("replicated")).unwrap(), expected);
 }
 
