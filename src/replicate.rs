@@ -143,6 +143,7 @@ pub fn primary(args: PrimaryArgs) -> anyhow::Result<ExitCode> {
     let mut conn = Connection::new(tcp_link(connect(&args.backup)?)?, &key, timeout);
     handshake::offer(&mut conn, identity, argv[0].clone(), envp.clone(), sync)?;
     let mut sink = PrimarySink::start(conn, sync, timeout);
+    let forwarded = sink.stats();
 
     let mut env: Box<dyn Environment> = Box::new(HostEnvironment);
     let mut port = None;
@@ -161,6 +162,17 @@ pub fn primary(args: PrimaryArgs) -> anyhow::Result<ExitCode> {
         port.finish()?;
     }
     report_end(&report, options.stats);
+    if options.stats {
+        let f = forwarded.get();
+        eprintln!(
+            "hbft primary: {} epochs; {} frames ({} bytes) to the backup; waited {:.1} ms for acknowledgments ({:.1}% of the run)",
+            report.epochs,
+            f.frames,
+            f.bytes,
+            f.waited.as_secs_f64() * 1e3,
+            100.0 * f.waited.as_secs_f64() / report.host_time.as_secs_f64().max(1e-9)
+        );
+    }
     Ok(ExitCode::from(report.termination.exit_status() as u8))
 }
 

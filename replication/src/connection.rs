@@ -37,13 +37,13 @@ struct SendHalf {
 pub struct Sender(Arc<Mutex<SendHalf>>);
 
 impl Sender {
-    /// Sends `message`; returns its sequence number.
-    pub fn send(&self, message: &Message) -> Result<u64, LinkError> {
+    /// Sends `message`; returns its sequence number and the frame's size.
+    pub fn send(&self, message: &Message) -> Result<(u64, usize), LinkError> {
         let mut half = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let seq = half.sealer.next_seq();
         let frame = half.sealer.seal(message);
         half.link.send(&frame)?;
-        Ok(seq)
+        Ok((seq, frame.len()))
     }
 
     /// Closes the connection; the peer sees it closed.

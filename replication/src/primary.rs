@@ -12,7 +12,10 @@
 //! report, or the backup's failure. A failed backup leaves the primary
 //! alone: it says so once and runs on unreplicated. A divergence stops it.
 
+use std::cell::Cell;
+use std::rc::Rc;
 use std::sync::{Arc, Condvar, Mutex};
+use std::time::Instant;
 
 use hbft_runtime::journal::{EnvRecord, EpochEnd, EpochSink, JournalError, RunEnd};
 
@@ -34,8 +37,18 @@ struct Watch {
 
 type Shared = Arc<(Mutex<Watch>, Condvar)>;
 
+/// What forwarding cost, for `--stats`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ForwardStats {
+    pub frames: u64,
+    pub bytes: u64,
+    /// Time spent waiting for the backup's acknowledgments.
+    pub waited: std::time::Duration,
+}
+
 /// The journal sink of a replicating primary.
 pub struct PrimarySink {
+    stats: Rc<Cell<ForwardStats>>,
     sender: Sender,
     watch: Shared,
     sync: SyncRule,
@@ -84,7 +97,12 @@ impl PrimarySink {
             .spawn(move || watch_backup(receiver, shared))
             .expect("spawn backup watcher");
         let heartbeats = Some(Heartbeats::start(sender.clone(), heartbeat_interval(timeout)));
-        PrimarySink { sender, watch, sync, output: None, alone: false, heartbeats }
+        PrimarySink { stats: Rc::default(), sender, watch, sync, output: None, alone: false, heartbeats }
+    }
+
+    /// The forwarding figures, updated as the run goes.
+    pub fn stats(&self) -> Rc<Cell<ForwardStats>> {
+        self.stats.clone()
     }
 
     /// The guest's output port, whose position goes with every epoch end.
@@ -107,7 +125,13 @@ impl PrimarySink {
             return None;
         }
         match self.sender.send(message) {
-            Ok(seq) => Some(seq),
+            Ok((seq, bytes)) => {
+                let mut stats = self.stats.get();
+                stats.frames += 1;
+                stats.bytes += bytes as u64;
+                self.stats.set(stats);
+                Some(seq)
+            }
             Err(error) => {
                 self.go_alone(&error.to_string());
                 None
@@ -119,6 +143,15 @@ impl PrimarySink {
     /// reports a divergence (an error: the run must stop).
     fn wait_ack(&mut self, seq: Option<u64>) -> Result<(), JournalError> {
         let Some(seq) = seq else { return Ok(()) };
+        let started = Instant::now();
+        let outcome = self.wait_for(seq);
+        let mut stats = self.stats.get();
+        stats.waited += started.elapsed();
+        self.stats.set(stats);
+        outcome
+    }
+
+    fn wait_for(&mut self, seq: u64) -> Result<(), JournalError> {
         let lost = {
             let (state, changed) = &*self.watch;
             let mut w = state.lock().unwrap_or_else(|e| e.into_inner());

@@ -86,6 +86,8 @@ fn pump(mut from: TcpStream, mut to: TcpStream, delay: Duration) {
     });
 }
 
+type RunningBackup = (std::process::Child, mpsc::Receiver<(Instant, String)>, String);
+
 struct Bench {
     exe: PathBuf,
     scratch: Scratch,
@@ -116,8 +118,8 @@ impl Bench {
         Ok((took, std::fs::read(out_path)?))
     }
 
-    /// Starts a backup; returns it with its address.
-    fn backup(&self, guest: &Guest, epoch: u64) -> anyhow::Result<(std::process::Child, mpsc::Receiver<(Instant, String)>, String)> {
+    /// Starts a backup; returns it with its stderr lines and its address.
+    fn backup(&self, guest: &Guest, epoch: u64) -> anyhow::Result<RunningBackup> {
         let mut backup = self.replica(guest, epoch, &["backup", "--listen", "127.0.0.1:0"]).spawn()?;
         let lines = stderr_lines(&mut backup);
         let (_, first) = lines.recv_timeout(Duration::from_secs(20)).context("the backup did not start")?;
