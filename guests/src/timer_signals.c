@@ -4,10 +4,13 @@
  * Phase 2: the same with a POSIX timer (timer_create on CLOCK_MONOTONIC,
  * SIGEV_SIGNAL with SIGUSR1, timer_settime), checking si_code, the
  * timer's sigev_value and timer_getoverrun. alarm() and getitimer are
- * checked on the way.
+ * checked on the way. Phase 3: a one-shot 20 ms itimer wakes a poll
+ * that waits forever on no descriptors (EINTR, as pause would).
  * Without "show" (argv[2]) the output is the same on every run; with it,
  * the work done and the overruns (which depend on timing) are printed too.
  * Exit status: 0 if every check holds, 1 otherwise, 2 on a bad argument. */
+#include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +105,14 @@ int main(int argc, char **argv)
     timer_delete(timer);
     printf("posix timer: at least %d SIGUSR1 received, siginfo %s\n", count / 2, bad_info ? "WRONG" : "right");
     ok &= !bad_info;
+    int before = alarms;
+    struct itimerval once = {{0, 0}, {0, 20000}};
+    setitimer(ITIMER_REAL, &once, NULL);
+    int woke = poll(NULL, 0, -1) == -1 && errno == EINTR;
+    while (alarms == before) /* the signal may come after poll returned */
+        x = work(x);
+    printf("poll woken by the timer: %s\n", woke ? "yes" : "NO");
+    ok &= woke;
     if (show)
         printf("work: %lu rounds, %lu rounds; overruns %d; x=%lx\n", rounds, posix_rounds, overruns, x);
     return ok ? 0 : 1;

@@ -17,17 +17,21 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::journal::Interrupt;
 use crate::linux::timers::Timers;
 
-/// The default epoch length in retired instructions.
+/// The default epoch length in retired instructions: 2^18 = 262,144.
 ///
-/// Measured on `cpu_bound-O2 30` and `syscall_heavy-O2` (README, "Epochs"):
-/// with journaling on, an epoch costs one state hash (registers plus the
-/// dirty pages) and one log record. At 2^16 instructions that overhead is
-/// below 3% on the interpreter while an interrupt waits at most about
-/// 1 ms (interpreter, ~70 MIPS) before delivery — short enough for timer
-/// signals at 1 kHz and interactive SIGINT, long enough that a replication
-/// round trip per epoch (issue 7) is amortized over ≥ 0.1 ms of guest work
-/// under the JIT.
-pub const DEFAULT_EPOCH: u64 = 1 << 16;
+/// Measured with `hbft record` on `cpu_bound-O2 20` (82 M instructions,
+/// interpreter, host CPU seconds; README "Epochs and record/replay"): a
+/// journaled epoch end costs about 2.6 us (state hash over the dirty pages,
+/// one log frame), so recording costs 19% at 1K-instruction epochs, 1% at
+/// 64K and nothing measurable from 256K on; unjournaled epoch ends (`hbft
+/// run`) cost nothing measurable at any length. The other side of the
+/// trade is interrupt latency: an interrupt waits for the end of its epoch,
+/// at most 3.5 ms at 2^18 under the interpreter (~75 MIPS) — and a guest
+/// that waits for N timer signals needs N epochs. 2^18 also leaves room
+/// for replication (issue 7), which pays one acknowledgment round trip per
+/// epoch: ~50 us on loopback is 1.5% of a 3.5 ms epoch, and stays under 10%
+/// with an engine up to ~5 times faster than the interpreter.
+pub const DEFAULT_EPOCH: u64 = 1 << 18;
 
 /// Host signals forwarded to the guest (same numbers on the host and on
 /// Linux/parisc).

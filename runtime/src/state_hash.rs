@@ -35,8 +35,7 @@ impl StateHasher {
     /// The hash of the state now; rehashes the dirty pages and clears the
     /// dirty bitmap.
     pub fn epoch_hash(&mut self, cpu: &CpuState, mem: &mut AddressSpace) -> u64 {
-        let dirty: Vec<u32> = mem.dirty_pages().collect();
-        for page in dirty {
+        for page in mem.take_dirty_pages() {
             if let Some(old) = self.pages.remove(&page) {
                 self.memory = self.memory.wrapping_sub(page_term(page, old));
             }
@@ -46,7 +45,6 @@ impl StateHasher {
                 self.memory = self.memory.wrapping_add(page_term(page, hash));
             }
         }
-        mem.clear_dirty();
         let mut h = Xxh3::new();
         h.update(&cpu_bytes(cpu));
         h.update(&self.memory.to_le_bytes());

@@ -46,10 +46,14 @@ impl LinuxProcess {
             revents[i] = 0;
         }
         let any_invalid = revents.iter().any(|&r| r != 0);
+        let (timeout_ms, cut_by_timer) = if any_invalid { (0, false) } else { self.wait_until_timer(timeout_ms)? };
         let request: Vec<(Handle, i16)> = known.iter().map(|&(_, h, e)| (h, e)).collect();
-        let answers = self.env.poll(&request, if any_invalid { 0 } else { timeout_ms })?;
+        let answers = self.env.poll(&request, timeout_ms)?;
         for (&(i, _, _), answer) in known.iter().zip(answers) {
             revents[i] = answer;
+        }
+        if cut_by_timer && revents.iter().all(|&r| r == 0) {
+            return Err(Errno::EINTR);
         }
         Ok(revents)
     }

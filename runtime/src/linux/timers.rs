@@ -259,6 +259,23 @@ impl LinuxProcess {
         Ok(0)
     }
 
+    /// A blocking wait of `timeout_ms` (negative: forever) cut short at the
+    /// next timer deadline, so that a guest waiting in poll or select for
+    /// its own timer wakes up; `true` when the wait was shortened. (The
+    /// caller then returns EINTR, as Linux does when a signal interrupts the
+    /// wait; the signal itself arrives at the epoch end.)
+    pub(super) fn wait_until_timer(&mut self, timeout_ms: i32) -> SysResult<(i32, bool)> {
+        let Some(deadline) = self.timers.next_deadline() else { return Ok((timeout_ms, false)) };
+        let now = self.monotonic_now()?;
+        let left_ms = ((deadline - now).max(0) + 999_999) / 1_000_000;
+        let left_ms = left_ms.min(i64::from(i32::MAX)) as i32;
+        if timeout_ms < 0 || timeout_ms > left_ms {
+            Ok((left_ms, true))
+        } else {
+            Ok((timeout_ms, false))
+        }
+    }
+
     /// The process's timers (the epoch loop checks their deadlines).
     pub fn timers(&self) -> &Timers {
         &self.timers
