@@ -22,9 +22,9 @@ use crate::linux::timers::Timers;
 /// Measured with `hbft record` on `cpu_bound-O2 20` (82 M instructions,
 /// interpreter, host CPU seconds; README "Epochs and record/replay"): a
 /// journaled epoch end costs about 2.6 us (state hash over the dirty pages,
-/// one log frame), so recording costs 19% at 1K-instruction epochs, 1% at
-/// 64K and nothing measurable from 256K on; unjournaled epoch ends (`hbft
-/// run`) cost nothing measurable at any length. The other side of the
+/// one log frame), so recording costs 17% at 1K-instruction epochs, 6% at
+/// 4K, 2% at 16K-64K and at most 1% from 256K on; unjournaled epoch ends
+/// (`hbft run`) cost nothing measurable at any length. The other side of the
 /// trade is interrupt latency: an interrupt waits for the end of its epoch,
 /// at most 3.5 ms at 2^18 under the interpreter (~75 MIPS) — and a guest
 /// that waits for N timer signals needs N epochs. 2^18 also leaves room
