@@ -3,7 +3,7 @@
 //! fails (replication/ has the protocol).
 
 use std::cell::RefCell;
-use std::net::{TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream, ToSocketAddrs};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -119,8 +119,13 @@ fn config(options: &ReplicaOptions, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> U
 
 fn connect(addr: &str) -> anyhow::Result<TcpStream> {
     let deadline = Instant::now() + CONNECT_PATIENCE;
+    let target = addr
+        .to_socket_addrs()
+        .with_context(|| format!("bad backup address {addr}"))?
+        .next()
+        .with_context(|| format!("backup address {addr} resolves to nothing"))?;
     loop {
-        match TcpStream::connect(addr) {
+        match TcpStream::connect_timeout(&target, CONNECT_PATIENCE) {
             Ok(stream) => return Ok(stream),
             Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused && Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(20));

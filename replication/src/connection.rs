@@ -90,9 +90,9 @@ impl Receiver {
         }
     }
 
-    /// Changes the failure-detection timeout.
-    pub fn set_timeout(&mut self, timeout: Duration) {
-        self.timeout = timeout;
+    /// Changes the failure-detection timeout; returns the previous one.
+    pub fn set_timeout(&mut self, timeout: Duration) -> Duration {
+        std::mem::replace(&mut self.timeout, timeout)
     }
 }
 

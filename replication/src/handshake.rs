@@ -98,10 +98,22 @@ pub enum HandshakeError {
     RefusedPrimary(String),
     #[error("handshake: peer failed: {0}")]
     Peer(#[from] PeerGone),
-    #[error("handshake: unexpected {0:?} message")]
+    #[error("handshake: unexpected message of kind {0}")]
     Unexpected(u8),
     #[error("handshake: cannot send: {0}")]
     Send(#[from] crate::transport::LinkError),
+}
+
+/// How long either side waits for the other's handshake message: the
+/// peer is starting (loading its guest, hashing it), not yet heartbeating.
+const HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The next message, waiting up to [`HANDSHAKE_TIMEOUT`].
+fn recv_handshake(conn: &mut Connection) -> Result<Message, HandshakeError> {
+    let detection = conn.receiver.set_timeout(HANDSHAKE_TIMEOUT);
+    let received = conn.receiver.recv();
+    conn.receiver.set_timeout(detection);
+    Ok(received?.1)
 }
 
 /// 16 unpredictable bytes from the host.
@@ -133,21 +145,21 @@ pub fn offer(
     let ours = nonce();
     let hello = Hello { version: PROTOCOL_VERSION, identity, argv0, envp, sync, nonce: ours };
     conn.sender.send(&Message::Hello(hello))?;
-    match conn.receiver.recv()? {
-        (_, Message::HelloAck { nonce: theirs }) => {
+    match recv_handshake(conn)? {
+        Message::HelloAck { nonce: theirs } => {
             conn.set_session(session(&ours, &theirs));
             Ok(())
         }
-        (_, Message::Refuse { reason }) => Err(HandshakeError::RefusedByBackup(reason)),
-        (_, other) => Err(HandshakeError::Unexpected(other.kind())),
+        Message::Refuse { reason } => Err(HandshakeError::RefusedByBackup(reason)),
+        other => Err(HandshakeError::Unexpected(other.kind())),
     }
 }
 
 /// The backup's side: accepts a primary running `ours`; returns its hello.
 pub fn accept(conn: &mut Connection, ours: &GuestIdentity) -> Result<Hello, HandshakeError> {
-    let hello = match conn.receiver.recv()? {
-        (_, Message::Hello(hello)) => hello,
-        (_, other) => return Err(HandshakeError::Unexpected(other.kind())),
+    let hello = match recv_handshake(conn)? {
+        Message::Hello(hello) => hello,
+        other => return Err(HandshakeError::Unexpected(other.kind())),
     };
     if let Some(reason) = hello.identity.difference(ours) {
         // Best effort: the primary may already be gone.
