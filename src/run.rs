@@ -10,8 +10,13 @@ use hbft_runtime::user_mode::{EngineKind, RunReport, Termination, UserMode, User
 #[command(trailing_var_arg = true)]
 pub struct RunArgs {
     /// Execution engine.
-    #[arg(long, value_enum, default_value_t = Engine::Interp)]
+    #[arg(long, value_enum, default_value_t = Engine::Jit)]
     engine: Engine,
+    /// The JIT's injected instruction counter; `off` measures its cost
+    /// (budgets become approximate and --stats counts only interpreted
+    /// instructions).
+    #[arg(long, value_enum, default_value_t = Switch::On)]
+    icount: Switch,
     /// Print retired instructions, host time and guest MIPS to stderr at the end.
     #[arg(long)]
     stats: bool,
@@ -37,13 +42,26 @@ pub struct RunArgs {
 pub enum Engine {
     /// The reference interpreter: exact per-instruction counting.
     Interp,
+    /// The Cranelift JIT with injected instruction counters.
+    Jit,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Switch {
+    On,
+    Off,
 }
 
 impl From<Engine> for EngineKind {
     fn from(engine: Engine) -> EngineKind {
-        match engine {
-            Engine::Interp => EngineKind::Interp,
-        }
+        engine_kind(engine, Switch::On)
+    }
+}
+
+fn engine_kind(engine: Engine, icount: Switch) -> EngineKind {
+    match engine {
+        Engine::Interp => EngineKind::Interp,
+        Engine::Jit => EngineKind::Jit { icount: icount == Switch::On },
     }
 }
 
@@ -73,7 +91,7 @@ pub fn run_guest(args: RunArgs) -> anyhow::Result<ExitCode> {
     let sysroot = sysroot_or_default(args.sysroot);
     let (argv, envp) = guest_argv_envp(&args.prog, &args.args);
     let config =
-        UserModeConfig { argv, envp, sysroot, strace: args.strace, engine: args.engine.into(), epoch: args.epoch };
+        UserModeConfig { argv, envp, sysroot, strace: args.strace, engine: engine_kind(args.engine, args.icount), epoch: args.epoch };
     let mut vm = UserMode::load(&args.prog, &config)?;
     let report = vm.run()?;
     report_end(&report, args.stats);

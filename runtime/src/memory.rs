@@ -24,7 +24,7 @@
 
 use std::ptr::NonNull;
 
-use hbft_translator::memory::{Access, GuestMemory, MemFault, PAGE_SIZE};
+use hbft_translator::memory::{perm, Access, FlatMemory, GuestMemory, MemFault, PAGE_SIZE};
 
 /// Loads are allowed (`PROT_READ`).
 pub const PERM_READ: u8 = 1;
@@ -538,6 +538,23 @@ impl GuestMemory for AddressSpace {
 
     fn write_bytes(&mut self, addr: u32, data: &[u8]) -> Result<(), MemFault> {
         self.copy_in(addr, data, PERM_WRITE, Access::Write)
+    }
+}
+
+// The JIT inlines accesses with the translator's names for these bits.
+const _: () = assert!(
+    PERM_READ == perm::READ && PERM_WRITE == perm::WRITE && PERM_EXEC == perm::EXEC && PERM_MAPPED == perm::MAPPED
+);
+
+impl FlatMemory for AddressSpace {
+    fn host_base(&self) -> *mut u8 {
+        AddressSpace::host_base(self)
+    }
+    fn perm_table(&self) -> *const u8 {
+        AddressSpace::perm_table(self)
+    }
+    fn dirty_bitmap(&mut self) -> *mut u64 {
+        AddressSpace::dirty_bitmap(self)
     }
 }
 

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use hbft_frontend::elf::{ElfError, ElfImage};
 use hbft_translator::engine::Engine;
 use hbft_translator::interp::{Exit, Interpreter, Trap};
+use hbft_translator::jit::{Jit, JitError};
 use hbft_translator::memory::MemFault;
 use hbft_translator::state::{cr, CpuState};
 
@@ -93,18 +94,27 @@ pub enum RunError {
 }
 
 /// The execution engines a run can choose.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EngineKind {
     /// The reference interpreter: exact per-instruction counting.
-    #[default]
     Interp,
+    /// The Cranelift JIT; `icount: false` removes its injected instruction
+    /// counter (budgets become approximate, retired counts incomplete).
+    Jit { icount: bool },
+}
+
+impl Default for EngineKind {
+    fn default() -> Self {
+        EngineKind::Jit { icount: true }
+    }
 }
 
 impl EngineKind {
-    fn build(self) -> Box<dyn Engine<AddressSpace>> {
-        match self {
+    fn build(self) -> Result<Box<dyn Engine<AddressSpace>>, JitError> {
+        Ok(match self {
             EngineKind::Interp => Box::new(Interpreter::new()),
-        }
+            EngineKind::Jit { icount } => Box::new(Jit::new(icount)?),
+        })
     }
 }
 
@@ -121,6 +131,8 @@ pub enum UserModeError {
     Startup(#[from] StartupError),
     #[error("cannot reserve guest memory: {0}")]
     Memory(std::io::Error),
+    #[error("{0}")]
+    Jit(#[from] JitError),
 }
 
 /// How the guest ended.
@@ -245,7 +257,7 @@ impl UserMode {
             cpu,
             mem,
             process,
-            engine: config.engine.build(),
+            engine: config.engine.build()?,
             last_fault: None,
             epoch_len: config.epoch.unwrap_or(DEFAULT_EPOCH).max(1),
             epoch: 0,

@@ -32,12 +32,15 @@
 //!
 //! Decoded instructions are cached per 4 KiB page. The cache is not guest
 //! state: the runtime calls [`Interpreter::invalidate`] when guest code may
-//! have changed (writes to executable pages, `mprotect`/`munmap`); `fic`
-//! invalidates its own page.
+//! have changed (`mmap`/`munmap`/`mprotect`); a guest store into a page
+//! holding decoded code and `fic` drop that page after the instruction
+//! (self-modifying code). [`Interpreter::take_code_changes`] tells an engine
+//! built on the interpreter which pages that happened to.
 
 use hashbrown::HashMap;
 use hbft_frontend::{decode, Insn};
 
+use crate::code_pages::CodePages;
 use crate::memory::{GuestMemory, MemFault, PAGE_SIZE};
 use crate::semantics::{translate, Cmp, Emitter, Event, Flow, FpHelper, Stopped, Width};
 use crate::state::CpuState;
@@ -108,6 +111,8 @@ struct DecodeCache {
     pages: Vec<Box<[Slot; SLOTS_PER_PAGE]>>,
     /// The most recently used page and its index in `pages`.
     last: Option<(u32, usize)>,
+    /// Pages with decoded instructions (and, for the JIT, translations).
+    code: CodePages,
 }
 
 impl DecodeCache {
@@ -116,6 +121,7 @@ impl DecodeCache {
             index: HashMap::new(),
             pages: Vec::new(),
             last: None,
+            code: CodePages::new(),
         }
     }
 
@@ -142,6 +148,7 @@ impl DecodeCache {
         let slot = &mut self.pages[i][(pc % PAGE_SIZE / 4) as usize];
         if let Slot::Empty = slot {
             *slot = fetch_and_decode(pc, mem)?;
+            self.code.insert(pc / PAGE_SIZE);
         }
         match *slot {
             Slot::Decoded { insn, word } => Ok((insn, word)),
@@ -154,6 +161,7 @@ impl DecodeCache {
         if len == 0 {
             return;
         }
+        self.code.remove_range(start, len);
         let first = start / PAGE_SIZE;
         let last = start.saturating_add(len - 1) / PAGE_SIZE;
         for page in first..=last {
@@ -177,6 +185,9 @@ fn fetch_and_decode<M: GuestMemory>(pc: u32, mem: &M) -> Result<Slot, Exit> {
 /// in the [`CpuState`] and the guest memory passed to [`Interpreter::run`].
 pub struct Interpreter {
     cache: DecodeCache,
+    /// Pages whose cached code the guest changed (stores, `fic`) during the
+    /// last [`Interpreter::run`].
+    code_changes: Vec<u32>,
 }
 
 impl Default for Interpreter {
@@ -189,6 +200,7 @@ impl Interpreter {
     pub fn new() -> Interpreter {
         Interpreter {
             cache: DecodeCache::new(),
+            code_changes: Vec::new(),
         }
     }
 
@@ -198,10 +210,25 @@ impl Interpreter {
         self.cache.invalidate(start, len);
     }
 
+    /// The map of pages holding cached code; an engine that caches code of
+    /// its own on top of the interpreter marks its pages here so that guest
+    /// stores into them are noticed.
+    pub fn code_pages_mut(&mut self) -> &mut CodePages {
+        &mut self.cache.code
+    }
+
+    /// Pages whose cached code the guest changed (by a store or `fic`)
+    /// during the last [`Interpreter::run`]; their decodings are already
+    /// dropped, translations of them must be dropped by the caller.
+    pub fn take_code_changes(&mut self) -> std::vec::Drain<'_, u32> {
+        self.code_changes.drain(..)
+    }
+
     /// Runs until `budget` more instructions have been counted or an event
     /// stops execution (see the module documentation).
     pub fn run<M: GuestMemory>(&mut self, cpu: &mut CpuState, mem: &mut M, budget: u64) -> Exit {
         let stop_at = cpu.retired.saturating_add(budget);
+        self.code_changes.clear();
         loop {
             if cpu.retired == stop_at {
                 return Exit::Budget;
@@ -218,7 +245,7 @@ impl Interpreter {
                 Ok(found) => found,
                 Err(exit) => return exit,
             };
-            let mut eval = Eval::new(cpu, mem);
+            let mut eval = Eval::new(cpu, mem, &self.cache.code);
             let flow = translate(&mut eval, &insn, pc);
             let Eval {
                 next,
@@ -226,6 +253,7 @@ impl Interpreter {
                 nullify,
                 stop,
                 flush,
+                code_store,
                 ..
             } = eval;
             if let Err(Stopped) = flow {
@@ -237,8 +265,9 @@ impl Interpreter {
             }
             advance(cpu, next, next_space, nullify);
             cpu.retired += 1;
-            if let Some(addr) = flush {
+            for addr in [flush, code_store].into_iter().flatten() {
                 self.cache.invalidate(addr, 1);
+                self.code_changes.push(addr / PAGE_SIZE);
             }
         }
     }
@@ -269,11 +298,14 @@ struct Eval<'a, M> {
     nullify: bool,
     stop: Option<Stop>,
     flush: Option<u32>,
+    /// Pages holding cached code, and the address of a store into one.
+    code: &'a CodePages,
+    code_store: Option<u32>,
 }
 
 impl<'a, M: GuestMemory> Eval<'a, M> {
     #[inline]
-    fn new(cpu: &'a mut CpuState, mem: &'a mut M) -> Self {
+    fn new(cpu: &'a mut CpuState, mem: &'a mut M, code: &'a CodePages) -> Self {
         let next = cpu.iaoq_back.wrapping_add(4);
         let next_space = cpu.iasq_back;
         Eval {
@@ -284,6 +316,16 @@ impl<'a, M: GuestMemory> Eval<'a, M> {
             nullify: false,
             stop: None,
             flush: None,
+            code,
+            code_store: None,
+        }
+    }
+
+    /// A store into a page holding cached code: drop it after the instruction.
+    #[inline]
+    fn note_code_store(&mut self, addr: u32) {
+        if self.code.contains(addr / PAGE_SIZE) {
+            self.code_store = Some(addr);
         }
     }
 
@@ -494,12 +536,16 @@ impl<M: GuestMemory> Emitter for Eval<'_, M> {
             Width::Half => self.mem.write_u16(addr, v as u16),
             Width::Word => self.mem.write_u32(addr, v),
         };
-        self.fault(r)
+        self.fault(r)?;
+        self.note_code_store(addr);
+        Ok(())
     }
     #[inline]
     fn store_wide(&mut self, addr: u32, v: u64) -> Flow {
         let r = self.mem.write_u64(addr, v);
-        self.fault(r)
+        self.fault(r)?;
+        self.note_code_store(addr);
+        Ok(())
     }
 
     fn call_fp(&mut self, f: FpHelper, status: u32, a: u64, b: u64, param: u32) -> (u64, u32, u32) {

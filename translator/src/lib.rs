@@ -9,8 +9,10 @@
 //! helpers ([`softfp`]). Nothing here reads host time, host addresses or
 //! hash-map order in a way a guest can observe.
 
+pub mod code_pages;
 pub mod engine;
 pub mod interp;
+pub mod jit;
 pub mod memory;
 pub mod semantics;
 pub mod softfp;

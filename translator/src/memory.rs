@@ -73,3 +73,30 @@ pub trait GuestMemory {
         Ok(())
     }
 }
+
+/// Page permission bits in a [`FlatMemory`] permission table (the low three
+/// are Linux's `PROT_READ/WRITE/EXEC`).
+pub mod perm {
+    /// Loads allowed.
+    pub const READ: u8 = 1;
+    /// Stores allowed.
+    pub const WRITE: u8 = 2;
+    /// Instruction fetches allowed.
+    pub const EXEC: u8 = 4;
+    /// The page exists (possibly with no access).
+    pub const MAPPED: u8 = 8;
+}
+
+/// Guest memory laid out flat in the host, so translated code can access it
+/// inline: guest address `a` lives at `host_base() + a`, the permission
+/// byte of page `a >> 12` is `perm_table()[a >> 12]` (bits in [`perm`]),
+/// every mapped page is host-readable and -writable, and a store must set
+/// bit `p & 63` of word `p >> 6` of `dirty_bitmap()` for its page `p`, as
+/// the implementation's own writes do.
+pub trait FlatMemory: GuestMemory {
+    fn host_base(&self) -> *mut u8;
+    /// 2^20 permission bytes, one per page.
+    fn perm_table(&self) -> *const u8;
+    /// 2^20 dirty bits, 64 pages per word.
+    fn dirty_bitmap(&mut self) -> *mut u64;
+}

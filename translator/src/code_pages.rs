@@ -1,0 +1,55 @@
+//! Which guest pages hold code an engine has decoded or translated.
+//!
+//! A guest store into such a page may change instructions the engine has
+//! cached, so the store paths consult this map: the interpreter drops the
+//! page's decoded instructions after the storing instruction, translated
+//! code leaves its fast path and lets the interpreter perform the store (see
+//! `jit`). One byte per page so translated code tests it with one load.
+
+use crate::memory::PAGE_SIZE;
+
+const PAGES: usize = 1 << 20;
+
+/// One byte per 4 KiB guest page: nonzero when the page holds cached code.
+pub struct CodePages {
+    bytes: Box<[u8]>,
+}
+
+impl Default for CodePages {
+    fn default() -> Self {
+        CodePages::new()
+    }
+}
+
+impl CodePages {
+    pub fn new() -> CodePages {
+        CodePages {
+            bytes: vec![0; PAGES].into_boxed_slice(),
+        }
+    }
+
+    /// Whether page number `page` holds cached code.
+    #[inline]
+    pub fn contains(&self, page: u32) -> bool {
+        self.bytes[page as usize & (PAGES - 1)] != 0
+    }
+
+    pub fn insert(&mut self, page: u32) {
+        self.bytes[page as usize & (PAGES - 1)] = 1;
+    }
+
+    /// Forgets the pages overlapping `len` bytes from `start`.
+    pub fn remove_range(&mut self, start: u32, len: u32) {
+        if len == 0 {
+            return;
+        }
+        let first = (start / PAGE_SIZE) as usize;
+        let last = (start.saturating_add(len - 1) / PAGE_SIZE) as usize;
+        self.bytes[first..=last].fill(0);
+    }
+
+    /// The table's address, for translated code.
+    pub fn as_ptr(&self) -> *const u8 {
+        self.bytes.as_ptr()
+    }
+}

@@ -1,0 +1,163 @@
+//! The code cache: translated blocks in one bounded executable region, found
+//! by guest address through a direct-mapped table (one probe) backed by a
+//! hash map, and dropped page by page.
+//!
+//! Invalidated blocks leave their code in the region until it is full; then
+//! everything is flushed at once. Both happen only between blocks, never
+//! while translated code runs.
+
+use hashbrown::HashMap;
+
+use crate::memory::PAGE_SIZE;
+
+/// Bytes of host code the cache holds before it is flushed.
+pub(super) const CODE_REGION_BYTES: usize = 64 << 20;
+
+/// Entries of the direct-mapped lookup table (a power of two).
+const FAST_ENTRIES: usize = 1 << 14;
+
+/// An executable host region filled front to back.
+struct CodeRegion {
+    base: *mut u8,
+    size: usize,
+    used: usize,
+}
+
+impl CodeRegion {
+    fn new(size: usize) -> std::io::Result<CodeRegion> {
+        // SAFETY: a fresh private anonymous mapping overlaps nothing.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                size,
+                libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(CodeRegion {
+            base: ptr.cast(),
+            size,
+            used: 0,
+        })
+    }
+
+    /// Copies `code` in (16-byte aligned); `None` when the region is full.
+    fn push(&mut self, code: &[u8]) -> Option<usize> {
+        let start = self.used.next_multiple_of(16);
+        let end = start.checked_add(code.len())?;
+        if end > self.size {
+            return None;
+        }
+        // SAFETY: [start, end) lies inside the mapping, and no translated
+        // code runs while the cache is changed.
+        unsafe { std::ptr::copy_nonoverlapping(code.as_ptr(), self.base.add(start), code.len()) };
+        self.used = end;
+        Some(self.base as usize + start)
+    }
+}
+
+impl Drop for CodeRegion {
+    fn drop(&mut self) {
+        // SAFETY: unmaps exactly the mapping made in `new`.
+        unsafe { libc::munmap(self.base.cast(), self.size) };
+    }
+}
+
+/// One slot of the direct-mapped table; `pc` is odd when the slot is empty
+/// (guest instruction addresses are word aligned).
+#[derive(Clone, Copy)]
+struct FastEntry {
+    pc: u32,
+    code: usize,
+}
+
+const EMPTY: FastEntry = FastEntry { pc: 1, code: 0 };
+
+/// Translated blocks by guest address.
+pub(super) struct CodeCache {
+    region: CodeRegion,
+    blocks: HashMap<u32, usize>,
+    /// Block addresses by guest page, for invalidation.
+    pages: HashMap<u32, Vec<u32>>,
+    fast: Box<[FastEntry]>,
+    /// Flushes because the region was full (for statistics and tests).
+    pub flushes: u64,
+}
+
+/// The region is full: flush, then insert again.
+pub(super) struct Full;
+
+impl CodeCache {
+    pub fn new(region_bytes: usize) -> std::io::Result<CodeCache> {
+        Ok(CodeCache {
+            region: CodeRegion::new(region_bytes)?,
+            blocks: HashMap::new(),
+            pages: HashMap::new(),
+            fast: vec![EMPTY; FAST_ENTRIES].into_boxed_slice(),
+            flushes: 0,
+        })
+    }
+
+    fn slot(pc: u32) -> usize {
+        (pc >> 2) as usize & (FAST_ENTRIES - 1)
+    }
+
+    /// The host code of the block at `pc`.
+    #[inline]
+    pub fn lookup(&mut self, pc: u32) -> Option<usize> {
+        let slot = Self::slot(pc);
+        let e = self.fast[slot];
+        if e.pc == pc {
+            return Some(e.code);
+        }
+        let code = *self.blocks.get(&pc)?;
+        self.fast[slot] = FastEntry { pc, code };
+        Some(code)
+    }
+
+    /// Adds the block at `pc` (within one page) with host code `code`.
+    pub fn insert(&mut self, pc: u32, code: &[u8]) -> Result<usize, Full> {
+        let at = self.region.push(code).ok_or(Full)?;
+        self.blocks.insert(pc, at);
+        self.pages.entry(pc / PAGE_SIZE).or_default().push(pc);
+        self.fast[Self::slot(pc)] = FastEntry { pc, code: at };
+        Ok(at)
+    }
+
+    /// Drops every block on pages `first..=last`.
+    pub fn invalidate_pages(&mut self, first: u32, last: u32) {
+        let (blocks, fast) = (&mut self.blocks, &mut self.fast);
+        self.pages.retain(|&page, pcs| {
+            if page < first || page > last {
+                return true;
+            }
+            for pc in pcs.drain(..) {
+                blocks.remove(&pc);
+                let slot = Self::slot(pc);
+                if fast[slot].pc == pc {
+                    fast[slot] = EMPTY;
+                }
+            }
+            false
+        });
+    }
+
+    /// Drops everything and reuses the region from the start.
+    pub fn flush(&mut self) {
+        self.blocks.clear();
+        self.pages.clear();
+        self.fast.fill(EMPTY);
+        self.region.used = 0;
+        self.flushes += 1;
+    }
+
+    /// Whether any block lies on page `page`.
+    pub fn has_page(&self, page: u32) -> bool {
+        self.pages.contains_key(&page)
+    }
+}

@@ -1,0 +1,800 @@
+//! Instruction semantics lowered to Cranelift IR: the JIT's [`Emitter`].
+//!
+//! Inside a block, guest state lives in Cranelift variables: each piece of
+//! [`CpuState`] a block touches is loaded once on entry and written back, if
+//! the block wrote it, at every exit. The instruction address queue, the
+//! nullification flag of the next instruction and the count of retired
+//! instructions are variables too, so every exit can store the exact state
+//! of the instruction it leaves at.
+//!
+//! Stops (faults, traps, events) leave through the *re-execute* exit of the
+//! current instruction: the state before it, from which the runtime lets the
+//! interpreter perform the instruction, which stops again in exactly the way
+//! the interpreter reports. This needs the semantics rule that nothing is
+//! written before a stop.
+
+use std::mem::offset_of;
+
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{
+    types, AbiParam, Block, InstBuilder, InstructionData, MemFlagsData, Opcode, SigRef, Signature,
+    StackSlot, StackSlotData, StackSlotKind, Type, Value, ValueDef,
+};
+use cranelift_codegen::isa::TargetFrontendConfig;
+use cranelift_frontend::{FunctionBuilder, Variable};
+
+use super::{JitContext, EXIT_CONTINUE, EXIT_NOFIT, EXIT_REEXECUTE};
+use crate::memory::perm;
+use crate::semantics::{Cmp, Emitter, Event, Flow, FpHelper, Stopped, Width};
+use crate::softfp::FpOut;
+use crate::state::CpuState;
+
+/// Pieces of [`CpuState`] a block may keep in variables, numbered
+/// GR 0..32, FR 32..64, SR 64..72, CR 72..104, then PSW C/B, its top carry
+/// and V.
+const SLOT_FR: usize = 32;
+const SLOT_SR: usize = 64;
+const SLOT_CR: usize = 72;
+const SLOT_CB: usize = 104;
+const SLOT_CB_MSB: usize = 105;
+const SLOT_V: usize = 106;
+const SLOTS: usize = 107;
+
+/// Where a state slot lives in [`CpuState`] and its type.
+fn slot_place(slot: usize) -> (i32, Type) {
+    let at = |base: usize, index: usize, size: usize| (base + index * size) as i32;
+    match slot {
+        0..SLOT_FR => (at(offset_of!(CpuState, gr), slot, 4), types::I32),
+        SLOT_FR..SLOT_SR => (at(offset_of!(CpuState, fr), slot - SLOT_FR, 8), types::I64),
+        SLOT_SR..SLOT_CR => (at(offset_of!(CpuState, sr), slot - SLOT_SR, 4), types::I32),
+        SLOT_CR..SLOT_CB => (at(offset_of!(CpuState, cr), slot - SLOT_CR, 4), types::I32),
+        SLOT_CB => (offset_of!(CpuState, psw_cb) as i32, types::I32),
+        SLOT_CB_MSB => (offset_of!(CpuState, psw_cb_msb) as i32, types::I32),
+        _ => (offset_of!(CpuState, psw_v) as i32, types::I32),
+    }
+}
+
+/// Host pointers a block reads from its [`JitContext`].
+#[derive(Clone, Copy)]
+enum Ptr {
+    MemBase,
+    Perms,
+    CodePages,
+    Dirty,
+}
+
+impl Ptr {
+    fn offset(self) -> i32 {
+        (match self {
+            Ptr::MemBase => offset_of!(JitContext, mem_base),
+            Ptr::Perms => offset_of!(JitContext, perms),
+            Ptr::CodePages => offset_of!(JitContext, code_pages),
+            Ptr::Dirty => offset_of!(JitContext, dirty),
+        }) as i32
+    }
+}
+
+/// How a variable is initialised on block entry.
+#[derive(Clone, Copy)]
+enum Init {
+    /// Loaded from the CPU state.
+    Cpu(i32, Type),
+    /// Loaded from the JIT context.
+    Ctx(i32, Type),
+    Const(Type, i64),
+}
+
+/// The queue, nullification and count variables. Before each instruction
+/// they describe the state just before it; after a block they describe the
+/// state the block leaves.
+struct Queue {
+    front: Variable,
+    back: Variable,
+    front_space: Variable,
+    back_space: Variable,
+    /// Nullify the instruction at `front` (I8, 0 or 1).
+    n: Variable,
+    /// Instructions retired since block entry (I64).
+    count: Variable,
+}
+
+/// Nullification of the next instruction as known at translation time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Nullify {
+    Never,
+    Always,
+    Maybe,
+}
+
+/// What translating one instruction produced.
+pub(super) struct Translated {
+    /// The instruction may branch (its delay slot follows).
+    pub branches: bool,
+    /// The instruction stops in every execution that reaches it.
+    pub stopped: bool,
+    /// The instruction flushes the instruction cache: the block must end.
+    pub flushes: bool,
+    /// Whether the following instruction is nullified.
+    pub nullify_next: Nullify,
+    /// Execution can continue after the instruction (some path reaches it).
+    pub open: bool,
+}
+
+/// Control effects the semantics asked for during the current instruction.
+#[derive(Default)]
+struct InsnEffects {
+    next: Option<Value>,
+    next_space: Option<Value>,
+    nullify: Option<Value>,
+    flush: Option<Value>,
+    /// The re-execute exit of this instruction, once a stop needs it.
+    reexecute: Option<Block>,
+    /// An architectural write happened (no stop may follow).
+    wrote: bool,
+}
+
+/// Builds one block function `(cpu, ctx) -> exit code`.
+pub(super) struct Lower<'f> {
+    pub b: FunctionBuilder<'f>,
+    entry: Block,
+    body: Block,
+    cpu: Value,
+    ctx: Value,
+    frontend: TargetFrontendConfig,
+    icount: bool,
+    inits: Vec<(Variable, Init)>,
+    state: [Option<Variable>; SLOTS],
+    ptrs: [Option<Variable>; 4],
+    q: Queue,
+    /// State slots written so far in the block (written back at exits).
+    dirty: u128,
+    fp_sig: Option<SigRef>,
+    fp_slot: Option<StackSlot>,
+    fx: InsnEffects,
+}
+
+/// Flags for accesses to the CPU state and the context.
+fn state_flags() -> MemFlagsData {
+    MemFlagsData::trusted()
+}
+
+/// Flags for guest memory accesses that passed their checks.
+fn guest_flags() -> MemFlagsData {
+    MemFlagsData::trusted()
+}
+
+/// Flags for the permission and code-page tables (unchanged while a block runs).
+fn table_flags() -> MemFlagsData {
+    MemFlagsData::trusted().with_readonly()
+}
+
+impl<'f> Lower<'f> {
+    /// Starts a block at guest `pc`; instructions follow through [`Lower::insn`].
+    pub fn new(mut b: FunctionBuilder<'f>, pc: u32, icount: bool, frontend: TargetFrontendConfig) -> Lower<'f> {
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        // The entry block is filled last (it needs the block's length and
+        // the set of variables used), but it must come first in the layout.
+        b.func.layout.append_block(entry);
+        let cpu = b.block_params(entry)[0];
+        let ctx = b.block_params(entry)[1];
+        let body = b.create_block();
+        let mut inits = Vec::new();
+        let mut var = |b: &mut FunctionBuilder, ty: Type, init: Init| {
+            let v = b.declare_var(ty);
+            inits.push((v, init));
+            v
+        };
+        let q = Queue {
+            front: var(&mut b, types::I32, Init::Const(types::I32, pc as i64)),
+            back: var(&mut b, types::I32, Init::Const(types::I32, pc.wrapping_add(4) as i64)),
+            front_space: var(
+                &mut b,
+                types::I32,
+                Init::Cpu(offset_of!(CpuState, iasq_front) as i32, types::I32),
+            ),
+            back_space: var(
+                &mut b,
+                types::I32,
+                Init::Cpu(offset_of!(CpuState, iasq_back) as i32, types::I32),
+            ),
+            n: var(&mut b, types::I8, Init::Const(types::I8, 0)),
+            count: var(&mut b, types::I64, Init::Const(types::I64, 0)),
+        };
+        b.switch_to_block(body);
+        Lower {
+            b,
+            entry,
+            body,
+            cpu,
+            ctx,
+            frontend,
+            icount,
+            inits,
+            state: [None; SLOTS],
+            ptrs: [None; 4],
+            q,
+            dirty: 0,
+            fp_sig: None,
+            fp_slot: None,
+            fx: InsnEffects::default(),
+        }
+    }
+
+    /// Translates the instruction at `pc`; `maybe_nullified` when the
+    /// previous instruction may have nullified it. The builder must be in an
+    /// open block; afterwards it is in the block where execution continues
+    /// (if [`Translated::open`]).
+    pub fn insn(&mut self, insn: &hbft_frontend::Insn, pc: u32, maybe_nullified: bool) -> Translated {
+        let skip = if maybe_nullified {
+            let exec = self.b.create_block();
+            let skip = self.b.create_block();
+            let n = self.b.use_var(self.q.n);
+            self.b.ins().brif(n, skip, &[], exec, &[]);
+            self.b.seal_block(exec);
+            self.b.seal_block(skip);
+            self.b.switch_to_block(exec);
+            Some(skip)
+        } else {
+            None
+        };
+        let dirty_before = self.dirty;
+        self.fx = InsnEffects::default();
+        let flow = crate::semantics::translate(self, insn, pc);
+        let fx = std::mem::take(&mut self.fx);
+        let stopped = flow.is_err();
+        let join = self.b.create_block();
+        let mut nullify_exec = Nullify::Never;
+        if !stopped {
+            if let Some(addr) = fx.flush {
+                let addr = self.b.ins().uextend(types::I64, addr);
+                let at = offset_of!(JitContext, flush) as i32;
+                self.b.ins().store(state_flags(), addr, self.ctx, at);
+            }
+            nullify_exec = match fx.nullify.map(|f| self.const_of(f)) {
+                None | Some(Some(0)) => Nullify::Never,
+                Some(Some(_)) => Nullify::Always,
+                Some(None) => Nullify::Maybe,
+            };
+            self.count_one();
+            self.advance(fx.next, fx.next_space, fx.nullify);
+            self.b.ins().jump(join, &[]);
+        }
+        if let Some(skip) = skip {
+            self.b.switch_to_block(skip);
+            self.advance(None, None, None);
+            self.b.ins().jump(join, &[]);
+        }
+        if let Some(reexecute) = fx.reexecute {
+            self.b.seal_block(reexecute);
+            self.b.switch_to_block(reexecute);
+            self.exit(EXIT_REEXECUTE, true, dirty_before);
+        }
+        let open = !stopped || skip.is_some();
+        if open {
+            self.b.switch_to_block(join);
+            self.b.seal_block(join);
+        }
+        Translated {
+            branches: fx.next.is_some(),
+            stopped,
+            flushes: fx.flush.is_some(),
+            nullify_next: match (skip.is_some(), stopped, nullify_exec) {
+                (_, true, _) | (_, _, Nullify::Never) => Nullify::Never,
+                (true, _, _) => Nullify::Maybe,
+                (false, _, n) => n,
+            },
+            open,
+        }
+    }
+
+    /// Passes over an instruction known to be nullified: the queue advances,
+    /// nothing is counted.
+    pub fn skip(&mut self) {
+        self.advance(None, None, None);
+    }
+
+    /// Ends the block where the builder is: the state after the last
+    /// instruction goes back to the CPU state.
+    pub fn end(&mut self) {
+        self.exit(EXIT_CONTINUE, false, self.dirty);
+    }
+
+    /// Fills the entry block: the budget check (when counting) against
+    /// `max_count` — the most instructions the block can retire, plus one
+    /// when it ends by passing over nullified instructions, so that it never
+    /// finishes exactly at the budget with such a pass (the interpreter stops
+    /// before it) — and the loads of every variable used.
+    pub fn finish(mut self, max_count: u32) {
+        let loads = self.b.create_block();
+        self.b.switch_to_block(self.entry);
+        if self.icount {
+            let nofit = self.b.create_block();
+            let retired = self.b.ins().load(
+                types::I64,
+                state_flags(),
+                self.cpu,
+                offset_of!(CpuState, retired) as i32,
+            );
+            let stop_at = self.b.ins().load(
+                types::I64,
+                state_flags(),
+                self.ctx,
+                offset_of!(JitContext, stop_at) as i32,
+            );
+            let need = self.b.ins().iadd_imm_s(retired, max_count as i64);
+            let fits = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, need, stop_at);
+            self.b.ins().brif(fits, loads, &[], nofit, &[]);
+            self.b.seal_block(nofit);
+            self.b.switch_to_block(nofit);
+            let code = self.b.ins().iconst(types::I32, EXIT_NOFIT as i64);
+            self.b.ins().return_(&[code]);
+        } else {
+            self.b.ins().jump(loads, &[]);
+        }
+        self.b.seal_block(self.entry);
+        self.b.seal_block(loads);
+        self.b.switch_to_block(loads);
+        for (var, init) in std::mem::take(&mut self.inits) {
+            let v = match init {
+                Init::Cpu(at, ty) => self.b.ins().load(ty, state_flags(), self.cpu, at),
+                Init::Ctx(at, ty) => self.b.ins().load(ty, state_flags(), self.ctx, at),
+                Init::Const(ty, v) => self.b.ins().iconst(ty, v),
+            };
+            self.b.def_var(var, v);
+        }
+        self.b.ins().jump(self.body, &[]);
+        self.b.seal_block(self.body);
+        self.b.finalize(self.frontend);
+    }
+
+    /// One more retired instruction.
+    fn count_one(&mut self) {
+        if self.icount {
+            let c = self.b.use_var(self.q.count);
+            let c = self.b.ins().iadd_imm_s(c, 1);
+            self.b.def_var(self.q.count, c);
+        }
+    }
+
+    /// Moves the queue one step: the back becomes the front, `next` (or
+    /// the sequential successor) the back.
+    fn advance(&mut self, next: Option<Value>, next_space: Option<Value>, nullify: Option<Value>) {
+        let back = self.b.use_var(self.q.back);
+        let back_space = self.b.use_var(self.q.back_space);
+        let next = next.unwrap_or_else(|| self.b.ins().iadd_imm_s(back, 4));
+        let next_space = next_space.unwrap_or(back_space);
+        let n = nullify.unwrap_or_else(|| self.b.ins().iconst(types::I8, 0));
+        self.b.def_var(self.q.front, back);
+        self.b.def_var(self.q.back, next);
+        self.b.def_var(self.q.front_space, back_space);
+        self.b.def_var(self.q.back_space, next_space);
+        self.b.def_var(self.q.n, n);
+    }
+
+    /// Writes the state back and returns `code`. `executing`: the state is
+    /// the one before an instruction that executes (PSW N clear); otherwise
+    /// the queue variables' nullification is stored.
+    fn exit(&mut self, code: u32, executing: bool, dirty: u128) {
+        for slot in 0..SLOTS {
+            if dirty & (1u128 << slot) != 0 {
+                let var = self.state[slot].expect("a dirty slot has a variable");
+                let v = self.b.use_var(var);
+                self.b.ins().store(state_flags(), v, self.cpu, slot_place(slot).0);
+            }
+        }
+        let fields = [
+            (self.q.front, offset_of!(CpuState, iaoq_front)),
+            (self.q.back, offset_of!(CpuState, iaoq_back)),
+            (self.q.front_space, offset_of!(CpuState, iasq_front)),
+            (self.q.back_space, offset_of!(CpuState, iasq_back)),
+        ];
+        for (var, at) in fields {
+            let v = self.b.use_var(var);
+            self.b.ins().store(state_flags(), v, self.cpu, at as i32);
+        }
+        let n = if executing {
+            self.b.ins().iconst(types::I32, 0)
+        } else {
+            let n = self.b.use_var(self.q.n);
+            self.b.ins().uextend(types::I32, n)
+        };
+        self.b.ins().store(state_flags(), n, self.cpu, offset_of!(CpuState, psw_n) as i32);
+        if self.icount {
+            let at = offset_of!(CpuState, retired) as i32;
+            let retired = self.b.ins().load(types::I64, state_flags(), self.cpu, at);
+            let count = self.b.use_var(self.q.count);
+            let retired = self.b.ins().iadd(retired, count);
+            self.b.ins().store(state_flags(), retired, self.cpu, at);
+        }
+        let code = self.b.ins().iconst(types::I32, code as i64);
+        self.b.ins().return_(&[code]);
+    }
+
+    /// The re-execute exit of the current instruction.
+    fn reexecute(&mut self) -> Block {
+        debug_assert!(!self.fx.wrote, "semantics stop only before architectural writes");
+        *self.fx.reexecute.get_or_insert_with(|| self.b.create_block())
+    }
+
+    /// Leaves through the re-execute exit when `bad` is set.
+    fn stop_if(&mut self, bad: Value) {
+        let out = self.reexecute();
+        let go_on = self.b.create_block();
+        self.b.ins().brif(bad, out, &[], go_on, &[]);
+        self.b.seal_block(go_on);
+        self.b.switch_to_block(go_on);
+    }
+
+    /// The constant `v` was built from, if any.
+    fn const_of(&self, v: Value) -> Option<i64> {
+        let dfg = &self.b.func.dfg;
+        match dfg.value_def(v) {
+            ValueDef::Result(inst, _) => match dfg.insts[inst] {
+                InstructionData::UnaryImm {
+                    opcode: Opcode::Iconst,
+                    imm,
+                } => Some(imm.bits()),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    fn slot_var(&mut self, slot: usize) -> Variable {
+        if let Some(v) = self.state[slot] {
+            return v;
+        }
+        let (at, ty) = slot_place(slot);
+        let v = self.b.declare_var(ty);
+        self.inits.push((v, Init::Cpu(at, ty)));
+        self.state[slot] = Some(v);
+        v
+    }
+
+    fn read_slot(&mut self, slot: usize) -> Value {
+        let var = self.slot_var(slot);
+        self.b.use_var(var)
+    }
+
+    fn write_slot(&mut self, slot: usize, v: Value) {
+        let var = self.slot_var(slot);
+        self.b.def_var(var, v);
+        self.dirty |= 1u128 << slot;
+        self.fx.wrote = true;
+    }
+
+    fn ptr(&mut self, p: Ptr) -> Value {
+        let var = match self.ptrs[p as usize] {
+            Some(v) => v,
+            None => {
+                let v = self.b.declare_var(types::I64);
+                self.inits.push((v, Init::Ctx(p.offset(), types::I64)));
+                self.ptrs[p as usize] = Some(v);
+                v
+            }
+        };
+        self.b.use_var(var)
+    }
+
+    /// Checks an access of `size` bytes at guest `addr` needing permission
+    /// `need` (stores: also outside pages holding code) and returns the
+    /// host address and the page number; a failed check leaves through the
+    /// re-execute exit, where the interpreter faults or performs the store.
+    fn guest_access(&mut self, addr: Value, size: u32, need: u8, store: bool) -> (Value, Value) {
+        let page = self.b.ins().ushr_imm_u(addr, 12);
+        let page = self.b.ins().uextend(types::I64, page);
+        let perms = self.ptr(Ptr::Perms);
+        let at = self.b.ins().iadd(perms, page);
+        let p = self.b.ins().uload8(types::I32, table_flags(), at, 0);
+        let allowed = self.b.ins().band_imm_u(p, need as i64);
+        let mut bad = self.b.ins().icmp_imm_s(IntCC::Equal, allowed, 0);
+        if size > 1 {
+            let low = self.b.ins().band_imm_u(addr, (size - 1) as i64);
+            let misaligned = self.b.ins().icmp_imm_s(IntCC::NotEqual, low, 0);
+            bad = self.b.ins().bor(bad, misaligned);
+        }
+        if store {
+            let code = self.ptr(Ptr::CodePages);
+            let at = self.b.ins().iadd(code, page);
+            let c = self.b.ins().uload8(types::I32, table_flags(), at, 0);
+            let has_code = self.b.ins().icmp_imm_s(IntCC::NotEqual, c, 0);
+            bad = self.b.ins().bor(bad, has_code);
+        }
+        self.stop_if(bad);
+        let base = self.ptr(Ptr::MemBase);
+        let offset = self.b.ins().uextend(types::I64, addr);
+        (self.b.ins().iadd(base, offset), page)
+    }
+
+    /// Sets the page's bit in the dirty bitmap, as the memory's own writes do.
+    fn mark_dirty(&mut self, page: Value) {
+        let dirty = self.ptr(Ptr::Dirty);
+        let word = self.b.ins().ushr_imm_u(page, 6);
+        let word = self.b.ins().ishl_imm_u(word, 3);
+        let at = self.b.ins().iadd(dirty, word);
+        let one = self.b.ins().iconst(types::I64, 1);
+        let bit = self.b.ins().ishl(one, page);
+        let old = self.b.ins().load(types::I64, state_flags(), at, 0);
+        let new = self.b.ins().bor(old, bit);
+        self.b.ins().store(state_flags(), new, at, 0);
+    }
+
+    fn fp_signature(&mut self) -> SigRef {
+        if let Some(s) = self.fp_sig {
+            return s;
+        }
+        let mut sig = Signature::new(self.frontend.default_call_conv);
+        for ty in [types::I64, types::I32, types::I64, types::I64, types::I32, types::I64] {
+            sig.params.push(AbiParam::new(ty));
+        }
+        let s = self.b.import_signature(sig);
+        self.fp_sig = Some(s);
+        s
+    }
+}
+
+/// Calls a floating-point helper for translated code, which passes the
+/// result through memory.
+extern "C" fn call_fp_helper(f: FpHelper, status: u32, a: u64, b: u64, param: u32, out: *mut FpOut) {
+    // SAFETY: `out` is the caller's stack slot of FpOut's size and alignment.
+    unsafe { out.write(f(status, a, b, param)) }
+}
+
+fn intcc(c: Cmp) -> IntCC {
+    match c {
+        Cmp::Eq => IntCC::Equal,
+        Cmp::Ne => IntCC::NotEqual,
+        Cmp::Lt => IntCC::SignedLessThan,
+        Cmp::Le => IntCC::SignedLessThanOrEqual,
+        Cmp::Ltu => IntCC::UnsignedLessThan,
+        Cmp::Leu => IntCC::UnsignedLessThanOrEqual,
+    }
+}
+
+impl Emitter for Lower<'_> {
+    type Val = Value;
+    type Wide = Value;
+    type Flag = Value;
+
+    fn imm(&mut self, v: u32) -> Value {
+        self.b.ins().iconst(types::I32, v as i64)
+    }
+    fn imm_flag(&mut self, f: bool) -> Value {
+        self.b.ins().iconst(types::I8, f as i64)
+    }
+
+    fn gr(&mut self, r: u8) -> Value {
+        match r & 31 {
+            0 => self.b.ins().iconst(types::I32, 0),
+            r => self.read_slot(r as usize),
+        }
+    }
+    fn set_gr(&mut self, r: u8, v: Value) {
+        self.fx.wrote = true;
+        if r & 31 != 0 {
+            self.write_slot((r & 31) as usize, v);
+        }
+    }
+    fn fr(&mut self, r: u8) -> Value {
+        self.read_slot(SLOT_FR + (r & 31) as usize)
+    }
+    fn set_fr(&mut self, r: u8, v: Value) {
+        self.write_slot(SLOT_FR + (r & 31) as usize, v)
+    }
+    fn sr(&mut self, r: u8) -> Value {
+        self.read_slot(SLOT_SR + (r & 7) as usize)
+    }
+    fn set_sr(&mut self, r: u8, v: Value) {
+        self.write_slot(SLOT_SR + (r & 7) as usize, v)
+    }
+    fn cr(&mut self, r: u8) -> Value {
+        self.read_slot(SLOT_CR + (r & 31) as usize)
+    }
+    fn set_cr(&mut self, r: u8, v: Value) {
+        self.write_slot(SLOT_CR + (r & 31) as usize, v)
+    }
+    fn psw_cb(&mut self) -> Value {
+        self.read_slot(SLOT_CB)
+    }
+    fn psw_cb_msb(&mut self) -> Value {
+        self.read_slot(SLOT_CB_MSB)
+    }
+    fn set_psw_cb(&mut self, cb: Value, msb: Value) {
+        self.write_slot(SLOT_CB, cb);
+        self.write_slot(SLOT_CB_MSB, msb);
+    }
+    fn psw_v(&mut self) -> Value {
+        self.read_slot(SLOT_V)
+    }
+    fn set_psw_v(&mut self, v: Value) {
+        self.write_slot(SLOT_V, v)
+    }
+    fn iaoq_back(&mut self) -> Value {
+        self.b.use_var(self.q.back)
+    }
+    fn iasq_back(&mut self) -> Value {
+        self.b.use_var(self.q.back_space)
+    }
+
+    fn add(&mut self, a: Value, b: Value) -> Value {
+        self.b.ins().iadd(a, b)
+    }
+    fn add_carry(&mut self, a: Value, b: Value, carry_in: Value) -> (Value, Value) {
+        let a = self.b.ins().uextend(types::I64, a);
+        let b = self.b.ins().uextend(types::I64, b);
+        let c = self.b.ins().uextend(types::I64, carry_in);
+        let s = self.b.ins().iadd(a, b);
+        let s = self.b.ins().iadd(s, c);
+        let sum = self.b.ins().ireduce(types::I32, s);
+        let out = self.b.ins().ushr_imm_u(s, 32);
+        (sum, self.b.ins().ireduce(types::I32, out))
+    }
+    fn sub(&mut self, a: Value, b: Value) -> Value {
+        self.b.ins().isub(a, b)
+    }
+    fn and(&mut self, a: Value, b: Value) -> Value {
+        self.b.ins().band(a, b)
+    }
+    fn or(&mut self, a: Value, b: Value) -> Value {
+        self.b.ins().bor(a, b)
+    }
+    fn xor(&mut self, a: Value, b: Value) -> Value {
+        self.b.ins().bxor(a, b)
+    }
+    fn not(&mut self, a: Value) -> Value {
+        self.b.ins().bnot(a)
+    }
+    // Cranelift shifts take the amount modulo the width, as the trait asks.
+    fn shl(&mut self, a: Value, n: Value) -> Value {
+        self.b.ins().ishl(a, n)
+    }
+    fn shr(&mut self, a: Value, n: Value) -> Value {
+        self.b.ins().ushr(a, n)
+    }
+    fn sar(&mut self, a: Value, n: Value) -> Value {
+        self.b.ins().sshr(a, n)
+    }
+    fn rotr(&mut self, a: Value, n: Value) -> Value {
+        self.b.ins().rotr(a, n)
+    }
+    fn mul_wide(&mut self, a: Value, b: Value) -> Value {
+        let a = self.b.ins().uextend(types::I64, a);
+        let b = self.b.ins().uextend(types::I64, b);
+        self.b.ins().imul(a, b)
+    }
+
+    fn cmp(&mut self, c: Cmp, a: Value, b: Value) -> Value {
+        self.b.ins().icmp(intcc(c), a, b)
+    }
+    fn flag_and(&mut self, a: Value, b: Value) -> Value {
+        self.b.ins().band(a, b)
+    }
+    fn flag_or(&mut self, a: Value, b: Value) -> Value {
+        self.b.ins().bor(a, b)
+    }
+    fn flag_not(&mut self, a: Value) -> Value {
+        self.b.ins().bxor_imm_u(a, 1)
+    }
+    fn select(&mut self, f: Value, if_true: Value, if_false: Value) -> Value {
+        self.b.ins().select(f, if_true, if_false)
+    }
+    fn flag_val(&mut self, f: Value) -> Value {
+        self.b.ins().uextend(types::I32, f)
+    }
+
+    fn pair(&mut self, high: Value, low: Value) -> Value {
+        let h = self.b.ins().uextend(types::I64, high);
+        let h = self.b.ins().ishl_imm_u(h, 32);
+        let l = self.b.ins().uextend(types::I64, low);
+        self.b.ins().bor(h, l)
+    }
+    fn high(&mut self, w: Value) -> Value {
+        let h = self.b.ins().ushr_imm_u(w, 32);
+        self.b.ins().ireduce(types::I32, h)
+    }
+    fn low(&mut self, w: Value) -> Value {
+        self.b.ins().ireduce(types::I32, w)
+    }
+
+    fn load(&mut self, w: Width, addr: Value) -> Result<Value, Stopped> {
+        let (host, _) = self.guest_access(addr, 1 << w.log2(), perm::READ, false);
+        Ok(match w {
+            Width::Byte => self.b.ins().uload8(types::I32, guest_flags(), host, 0),
+            Width::Half => {
+                let v = self.b.ins().load(types::I16, guest_flags(), host, 0);
+                let v = self.b.ins().bswap(v);
+                self.b.ins().uextend(types::I32, v)
+            }
+            Width::Word => {
+                let v = self.b.ins().load(types::I32, guest_flags(), host, 0);
+                self.b.ins().bswap(v)
+            }
+        })
+    }
+    fn load_wide(&mut self, addr: Value) -> Result<Value, Stopped> {
+        let (host, _) = self.guest_access(addr, 8, perm::READ, false);
+        let v = self.b.ins().load(types::I64, guest_flags(), host, 0);
+        Ok(self.b.ins().bswap(v))
+    }
+    fn store(&mut self, w: Width, addr: Value, v: Value) -> Flow {
+        let (host, page) = self.guest_access(addr, 1 << w.log2(), perm::WRITE, true);
+        match w {
+            Width::Byte => {
+                self.b.ins().istore8(guest_flags(), v, host, 0);
+            }
+            Width::Half => {
+                let h = self.b.ins().ireduce(types::I16, v);
+                let h = self.b.ins().bswap(h);
+                self.b.ins().store(guest_flags(), h, host, 0);
+            }
+            Width::Word => {
+                let s = self.b.ins().bswap(v);
+                self.b.ins().store(guest_flags(), s, host, 0);
+            }
+        }
+        self.mark_dirty(page);
+        self.fx.wrote = true;
+        Ok(())
+    }
+    fn store_wide(&mut self, addr: Value, v: Value) -> Flow {
+        let (host, page) = self.guest_access(addr, 8, perm::WRITE, true);
+        let s = self.b.ins().bswap(v);
+        self.b.ins().store(guest_flags(), s, host, 0);
+        self.mark_dirty(page);
+        self.fx.wrote = true;
+        Ok(())
+    }
+
+    fn call_fp(&mut self, f: FpHelper, status: Value, a: Value, b: Value, param: u32) -> (Value, Value, Value) {
+        let sig = self.fp_signature();
+        let slot = *self.fp_slot.get_or_insert_with(|| {
+            self.b.create_sized_stack_slot(StackSlotData::new(
+                StackSlotKind::ExplicitSlot,
+                std::mem::size_of::<FpOut>() as u32,
+                3,
+            ))
+        });
+        let out = self.b.ins().stack_addr(types::I64, slot, 0);
+        let callee = self.b.ins().iconst(types::I64, call_fp_helper as *const () as usize as i64);
+        let helper = self.b.ins().iconst(types::I64, f as *const () as usize as i64);
+        let param = self.b.ins().iconst(types::I32, param as i64);
+        self.b.ins().call_indirect(sig, callee, &[helper, status, a, b, param, out]);
+        let bits = self.b.ins().stack_load(types::I64, types::I64, slot, offset_of!(FpOut, bits) as i32);
+        let st = self.b.ins().stack_load(types::I64, types::I32, slot, offset_of!(FpOut, status) as i32);
+        let trap = self.b.ins().stack_load(types::I64, types::I32, slot, offset_of!(FpOut, trap) as i32);
+        (bits, st, trap)
+    }
+
+    fn branch(&mut self, target: Value) {
+        self.fx.next = Some(target);
+    }
+    fn branch_if(&mut self, taken: Value, target: Value) {
+        let fallthrough = match self.fx.next {
+            Some(v) => v,
+            None => {
+                let back = self.b.use_var(self.q.back);
+                self.b.ins().iadd_imm_s(back, 4)
+            }
+        };
+        self.fx.next = Some(self.b.ins().select(taken, target, fallthrough));
+    }
+    fn branch_space(&mut self, space: Value) {
+        self.fx.next_space = Some(space);
+    }
+    fn nullify_next(&mut self, f: Value) {
+        self.fx.nullify = Some(f);
+    }
+    fn trap_if(&mut self, f: Value, _ev: Event) -> Flow {
+        self.stop_if(f);
+        Ok(())
+    }
+    fn stop(&mut self, _ev: Event) -> Stopped {
+        let out = self.reexecute();
+        self.b.ins().jump(out, &[]);
+        Stopped
+    }
+    fn flush_icache(&mut self, addr: Value) {
+        self.fx.flush = Some(addr);
+    }
+}

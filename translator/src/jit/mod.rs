@@ -1,0 +1,314 @@
+//! The Cranelift JIT: guest blocks translated to host code with an
+//! instruction counter injected into every block.
+//!
+//! # Contract
+//!
+//! [`Jit`] implements [`Engine`] with the interpreter's contract exactly:
+//! for every budget it stops at the same instruction with the same
+//! [`CpuState`] and [`Exit`]. It gets there like this:
+//!
+//! - **Counting.** Each block retires a number of instructions that depends
+//!   on nullification at run time; it counts what retires and, on entry,
+//!   checks that its largest possible count still fits the budget. A block
+//!   that may not fit returns at once, and the interpreter finishes the
+//!   budget instruction by instruction.
+//! - **Stops.** A fault, trap or event leaves the block with the state
+//!   before the instruction concerned (semantics never write before a stop),
+//!   and the interpreter performs that one instruction, which reports the
+//!   exit as it always does.
+//! - **Odd queue states** (a stop between a branch and its delay slot, PSW N
+//!   set, a branch in a delay slot) are stepped by the interpreter until
+//!   execution is back at a plain block entry.
+//!
+//! # Self-modifying code
+//!
+//! Pages holding translated or decoded code are marked in the interpreter's
+//! [`crate::code_pages::CodePages`] map. A translated store into such a page
+//! leaves its block through the re-execute exit; the interpreter performs
+//! the store and reports the page, whose translations are then dropped.
+//! `fic` ends its block and drops its page; the runtime calls
+//! [`Engine::invalidate`] on `mmap`, `munmap` and `mprotect`.
+//!
+//! # `icount` off
+//!
+//! [`Jit::new`] with `icount: false` removes the injected counter (the entry
+//! check and the count) to measure its cost. Events and faults stay exact,
+//! but translated code no longer advances `CpuState::retired`: only
+//! instructions the interpreter steps are counted, and budgets are not
+//! enforced inside translated code, so a run returns only on events.
+
+mod block;
+mod cache;
+mod lower;
+
+use cranelift_codegen::control::ControlPlane;
+use cranelift_codegen::ir::{types, AbiParam, Signature};
+use cranelift_codegen::isa::OwnedTargetIsa;
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+
+use crate::engine::Engine;
+use crate::interp::{Exit, Interpreter, GATEWAY_END};
+use crate::memory::{FlatMemory, GuestMemory, PAGE_SIZE};
+use crate::state::CpuState;
+use cache::{CodeCache, CODE_REGION_BYTES};
+use lower::Lower;
+
+/// A block ran to its end (or to an odd queue state); the CPU state says where.
+const EXIT_CONTINUE: u32 = 0;
+/// The block may not fit in the budget; nothing was executed.
+const EXIT_NOFIT: u32 = 1;
+/// The CPU state is before an instruction the interpreter must perform.
+const EXIT_REEXECUTE: u32 = 2;
+
+/// No `fic` since the last block.
+const NO_FLUSH: u64 = u64::MAX;
+
+/// What translated code reads besides the CPU state. `#[repr(C)]`: blocks
+/// reach the fields through `offset_of!`.
+#[repr(C)]
+struct JitContext {
+    /// Host address of guest address 0.
+    mem_base: *mut u8,
+    /// Permission byte per guest page.
+    perms: *const u8,
+    /// Nonzero byte per guest page holding cached code.
+    code_pages: *const u8,
+    /// Dirty bit per guest page.
+    dirty: *mut u64,
+    /// `retired` value at which the budget is spent.
+    stop_at: u64,
+    /// Guest address a `fic` flushed, or [`NO_FLUSH`].
+    flush: u64,
+}
+
+/// A translated block: `(cpu, ctx) -> exit code`.
+type BlockFn = unsafe extern "C" fn(*mut CpuState, *mut JitContext) -> u32;
+
+/// Why a JIT could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum JitError {
+    #[error("Cranelift does not support this host: {0}")]
+    Host(String),
+    #[error("cannot map the JIT code cache: {0}")]
+    CodeCache(std::io::Error),
+}
+
+/// Counters about the JIT's work (not guest state).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct JitStats {
+    /// Blocks translated.
+    pub translated: u64,
+    /// Code cache flushes because it was full.
+    pub cache_flushes: u64,
+    /// Guest code pages whose translations were dropped.
+    pub invalidated_pages: u64,
+}
+
+/// Guest blocks to host code with Cranelift.
+struct Compiler {
+    isa: OwnedTargetIsa,
+    builder: FunctionBuilderContext,
+    ctx: cranelift_codegen::Context,
+    signature: Signature,
+}
+
+impl Compiler {
+    fn new() -> Result<Compiler, JitError> {
+        let mut flags = settings::builder();
+        let host = |e: &dyn std::fmt::Display| JitError::Host(e.to_string());
+        flags.set("opt_level", "speed").map_err(|e| host(&e))?;
+        // The verifier checks the lowering; only debug builds pay for it.
+        let verify = if cfg!(debug_assertions) { "true" } else { "false" };
+        flags.set("enable_verifier", verify).map_err(|e| host(&e))?;
+        let isa = cranelift_native::builder()
+            .map_err(|e| host(&e))?
+            .finish(settings::Flags::new(flags))
+            .map_err(|e| host(&e))?;
+        let mut signature = Signature::new(isa.default_call_conv());
+        signature.params.push(AbiParam::new(types::I64));
+        signature.params.push(AbiParam::new(types::I64));
+        signature.returns.push(AbiParam::new(types::I32));
+        Ok(Compiler {
+            isa,
+            builder: FunctionBuilderContext::new(),
+            ctx: cranelift_codegen::Context::new(),
+            signature,
+        })
+    }
+
+    /// Host code for the block at `pc`; `None` when its first instruction
+    /// cannot be fetched or decoded (the interpreter reports why).
+    fn compile<M: GuestMemory>(&mut self, mem: &M, pc: u32, icount: bool) -> Option<&[u8]> {
+        let first = block::fetch(mem, pc)?;
+        self.ctx.clear();
+        self.ctx.func.signature = self.signature.clone();
+        let b = FunctionBuilder::new(&mut self.ctx.func, &mut self.builder);
+        let lower = Lower::new(b, pc, icount, self.isa.frontend_config());
+        block::translate(lower, mem, pc, first);
+        let code = self.ctx.compile(&*self.isa, &mut ControlPlane::default()).ok()?;
+        // Blocks reach helpers through absolute addresses; code that needs
+        // relocation cannot be copied into the cache.
+        code.buffer.relocs().is_empty().then(|| code.code_buffer())
+    }
+}
+
+/// The JIT engine.
+pub struct Jit {
+    /// Performs what translated code leaves to it; its code-page map is
+    /// shared with the translations.
+    interp: Interpreter,
+    cache: CodeCache,
+    compiler: Compiler,
+    icount: bool,
+    ctx: Box<JitContext>,
+    stats: JitStats,
+}
+
+impl Jit {
+    /// A JIT with the instruction counter (`icount`) or without it (see the
+    /// module documentation).
+    pub fn new(icount: bool) -> Result<Jit, JitError> {
+        Jit::with_cache_size(icount, CODE_REGION_BYTES)
+    }
+
+    /// A JIT whose code cache holds `bytes` of host code.
+    pub fn with_cache_size(icount: bool, bytes: usize) -> Result<Jit, JitError> {
+        Ok(Jit {
+            interp: Interpreter::new(),
+            cache: CodeCache::new(bytes).map_err(JitError::CodeCache)?,
+            compiler: Compiler::new()?,
+            icount,
+            ctx: Box::new(JitContext {
+                mem_base: std::ptr::null_mut(),
+                perms: std::ptr::null(),
+                code_pages: std::ptr::null(),
+                dirty: std::ptr::null_mut(),
+                stop_at: 0,
+                flush: NO_FLUSH,
+            }),
+            stats: JitStats::default(),
+        })
+    }
+
+    pub fn stats(&self) -> JitStats {
+        JitStats {
+            cache_flushes: self.cache.flushes,
+            ..self.stats
+        }
+    }
+
+    /// Runs until `budget` more instructions are retired or an event stops
+    /// execution: [`Interpreter::run`]'s contract.
+    pub fn run<M: FlatMemory>(&mut self, cpu: &mut CpuState, mem: &mut M, budget: u64) -> Exit {
+        let stop_at = cpu.retired.saturating_add(budget);
+        self.ctx.mem_base = mem.host_base();
+        self.ctx.perms = mem.perm_table();
+        self.ctx.dirty = mem.dirty_bitmap();
+        self.ctx.code_pages = self.interp.code_pages_mut().as_ptr();
+        self.ctx.stop_at = stop_at;
+        loop {
+            if cpu.retired >= stop_at {
+                return Exit::Budget;
+            }
+            if !at_block_entry(cpu) {
+                match self.interpret(cpu, mem, 1) {
+                    Exit::Budget => continue,
+                    exit => return exit,
+                }
+            }
+            let pc = cpu.iaoq_front;
+            if pc < GATEWAY_END {
+                return Exit::Gateway { offset: pc };
+            }
+            let Some(code) = self.block(mem, pc) else {
+                match self.interpret(cpu, mem, 1) {
+                    Exit::Budget => continue,
+                    exit => return exit,
+                }
+            };
+            // SAFETY: `code` is a block compiled with the BlockFn signature,
+            // in the live region; the context points at `mem`'s tables,
+            // which outlive this call, and the CPU state is exclusively ours.
+            let exit = unsafe {
+                let f: BlockFn = std::mem::transmute::<usize, BlockFn>(code);
+                f(cpu, &mut *self.ctx)
+            };
+            match exit {
+                EXIT_NOFIT => return self.interpret(cpu, mem, stop_at - cpu.retired),
+                EXIT_REEXECUTE => match self.interpret(cpu, mem, 1) {
+                    Exit::Budget => {}
+                    exit => return exit,
+                },
+                _ => {
+                    if self.ctx.flush != NO_FLUSH {
+                        let addr = self.ctx.flush as u32;
+                        self.ctx.flush = NO_FLUSH;
+                        self.invalidate(addr, 1);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Drops translations and decodings of `len` bytes from `start`.
+    pub fn invalidate(&mut self, start: u32, len: u32) {
+        if len == 0 {
+            return;
+        }
+        self.interp.invalidate(start, len);
+        let first = start / PAGE_SIZE;
+        let last = start.saturating_add(len - 1) / PAGE_SIZE;
+        self.stats.invalidated_pages += (first..=last).filter(|&p| self.cache.has_page(p)).count() as u64;
+        self.cache.invalidate_pages(first, last);
+    }
+
+    /// Lets the interpreter run `budget` instructions, then drops the
+    /// translations of pages whose code it saw changed.
+    fn interpret<M: FlatMemory>(&mut self, cpu: &mut CpuState, mem: &mut M, budget: u64) -> Exit {
+        let exit = self.interp.run(cpu, mem, budget);
+        let changed: Vec<u32> = self.interp.take_code_changes().collect();
+        for page in changed {
+            self.stats.invalidated_pages += self.cache.has_page(page) as u64;
+            self.cache.invalidate_pages(page, page);
+        }
+        exit
+    }
+
+    /// The host code of the block at `pc`, translated on a miss.
+    fn block<M: FlatMemory>(&mut self, mem: &M, pc: u32) -> Option<usize> {
+        if let Some(code) = self.cache.lookup(pc) {
+            return Some(code);
+        }
+        let code = self.compiler.compile(mem, pc, self.icount)?;
+        self.stats.translated += 1;
+        let at = match self.cache.insert(pc, code) {
+            Ok(at) => at,
+            Err(cache::Full) => {
+                self.cache.flush();
+                self.cache.insert(pc, code).ok()?
+            }
+        };
+        self.interp.code_pages_mut().insert(pc / PAGE_SIZE);
+        Some(at)
+    }
+}
+
+/// Whether execution is at a plain block entry: the next instruction
+/// sequential, nothing nullified, one space.
+fn at_block_entry(cpu: &CpuState) -> bool {
+    cpu.psw_n == 0
+        && cpu.iaoq_back == cpu.iaoq_front.wrapping_add(4)
+        && cpu.iasq_front == cpu.iasq_back
+        && cpu.iaoq_front % 4 == 0
+}
+
+impl<M: FlatMemory> Engine<M> for Jit {
+    fn run(&mut self, cpu: &mut CpuState, mem: &mut M, budget: u64) -> Exit {
+        Jit::run(self, cpu, mem, budget)
+    }
+
+    fn invalidate(&mut self, start: u32, len: u32) {
+        Jit::invalidate(self, start, len)
+    }
+}
