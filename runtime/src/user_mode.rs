@@ -428,6 +428,14 @@ impl UserMode {
         }
     }
 
+    /// Lets the engine run at most `budget` instructions, then acts on why
+    /// it stopped (system call, signal...); `Some` when the guest has ended.
+    /// Without epochs or a journal: lockstep tests of the engines call it.
+    pub fn run_slice(&mut self, budget: u64) -> Option<Termination> {
+        let exit = self.engine.run(&mut self.cpu, &mut self.mem, budget);
+        self.handle(exit).or_else(|| self.deliver_pending())
+    }
+
     /// Acts on one engine exit; `Some` when the guest has ended.
     fn handle(&mut self, exit: Exit) -> Option<Termination> {
         let gr = self.cpu.gr;

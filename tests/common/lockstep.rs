@@ -1,0 +1,201 @@
+//! Lockstep runs of one guest under the interpreter and the JIT: both
+//! engines get the same sequence of random budgets, and after every stop
+//! their full CPU state (retired count included), their set of dirty pages
+//! and, at the end, their memory and output must be identical.
+
+use std::cell::RefCell;
+use std::path::Path;
+use std::rc::Rc;
+
+use hbft_runtime::linux::env::{Dir, DirEntry, FileStat, Handle, SysInfo, SysResult, Termios, Timespec, WinSize};
+use hbft_runtime::linux::{Environment, HostEnvironment};
+use hbft_runtime::user_mode::{EngineKind, Journaling, Termination, UserMode, UserModeConfig};
+
+/// The host environment with standard output and error captured and the
+/// clock and randomness fixed, so that two runs of a guest see the same
+/// inputs.
+struct Captured {
+    host: HostEnvironment,
+    out: Rc<RefCell<Vec<u8>>>,
+}
+
+impl Environment for Captured {
+    fn openat(&mut self, dir: Dir, path: &[u8], host_flags: i32, mode: u32) -> SysResult<Handle> {
+        self.host.openat(dir, path, host_flags, mode)
+    }
+    fn close(&mut self, handle: Handle) -> SysResult<()> {
+        if handle <= 2 {
+            return Ok(());
+        }
+        self.host.close(handle)
+    }
+    fn read(&mut self, handle: Handle, len: usize) -> SysResult<Vec<u8>> {
+        if handle == 0 {
+            return Ok(Vec::new());
+        }
+        self.host.read(handle, len)
+    }
+    fn pread(&mut self, handle: Handle, len: usize, offset: i64) -> SysResult<Vec<u8>> {
+        self.host.pread(handle, len, offset)
+    }
+    fn write(&mut self, handle: Handle, data: &[u8]) -> SysResult<usize> {
+        if handle == 1 || handle == 2 {
+            self.out.borrow_mut().extend_from_slice(data);
+            return Ok(data.len());
+        }
+        self.host.write(handle, data)
+    }
+    fn pwrite(&mut self, handle: Handle, data: &[u8], offset: i64) -> SysResult<usize> {
+        self.host.pwrite(handle, data, offset)
+    }
+    fn lseek(&mut self, handle: Handle, offset: i64, whence: i32) -> SysResult<i64> {
+        self.host.lseek(handle, offset, whence)
+    }
+    fn fstat(&mut self, handle: Handle) -> SysResult<FileStat> {
+        self.host.fstat(handle)
+    }
+    fn fstatat(&mut self, dir: Dir, path: &[u8], follow_links: bool) -> SysResult<FileStat> {
+        self.host.fstatat(dir, path, follow_links)
+    }
+    fn getdents(&mut self, handle: Handle, max_bytes: usize) -> SysResult<Vec<DirEntry>> {
+        self.host.getdents(handle, max_bytes)
+    }
+    fn readlinkat(&mut self, dir: Dir, path: &[u8]) -> SysResult<Vec<u8>> {
+        self.host.readlinkat(dir, path)
+    }
+    fn faccessat(&mut self, dir: Dir, path: &[u8], mode: i32) -> SysResult<()> {
+        self.host.faccessat(dir, path, mode)
+    }
+    fn unlinkat(&mut self, dir: Dir, path: &[u8], remove_dir: bool) -> SysResult<()> {
+        self.host.unlinkat(dir, path, remove_dir)
+    }
+    fn mkdirat(&mut self, dir: Dir, path: &[u8], mode: u32) -> SysResult<()> {
+        self.host.mkdirat(dir, path, mode)
+    }
+    fn renameat(&mut self, old_dir: Dir, old: &[u8], new_dir: Dir, new: &[u8]) -> SysResult<()> {
+        self.host.renameat(old_dir, old, new_dir, new)
+    }
+    fn dup(&mut self, handle: Handle) -> SysResult<Handle> {
+        self.host.dup(handle)
+    }
+    fn status_flags(&mut self, handle: Handle) -> SysResult<i32> {
+        self.host.status_flags(handle)
+    }
+    fn set_status_flags(&mut self, handle: Handle, host_flags: i32) -> SysResult<()> {
+        self.host.set_status_flags(handle, host_flags)
+    }
+    fn pipe(&mut self) -> SysResult<(Handle, Handle)> {
+        self.host.pipe()
+    }
+    fn tcgets(&mut self, handle: Handle) -> SysResult<Termios> {
+        if handle <= 2 {
+            return Err(hbft_runtime::linux::Errno::ENOTTY);
+        }
+        self.host.tcgets(handle)
+    }
+    fn winsize(&mut self, handle: Handle) -> SysResult<WinSize> {
+        if handle <= 2 {
+            return Err(hbft_runtime::linux::Errno::ENOTTY);
+        }
+        self.host.winsize(handle)
+    }
+    fn poll(&mut self, fds: &[(Handle, i16)], timeout_ms: i32) -> SysResult<Vec<i16>> {
+        self.host.poll(fds, timeout_ms)
+    }
+    fn clock_gettime(&mut self, _clock: u32) -> SysResult<Timespec> {
+        Ok(Timespec { sec: 1_000_000, nsec: 0 })
+    }
+    fn sleep(&mut self, _duration: Timespec) {}
+    fn random_bytes(&mut self, len: usize) -> Vec<u8> {
+        vec![0x5a; len]
+    }
+    fn getcwd(&mut self) -> SysResult<Vec<u8>> {
+        self.host.getcwd()
+    }
+    fn sysinfo(&mut self) -> SysResult<SysInfo> {
+        Ok(SysInfo::default())
+    }
+}
+
+/// A guest loaded for one engine, with its captured output.
+struct Side {
+    vm: UserMode,
+    out: Rc<RefCell<Vec<u8>>>,
+}
+
+fn load(path: &Path, args: &[&str], engine: EngineKind) -> Side {
+    let mut argv = vec![path.as_os_str().as_encoded_bytes().to_vec()];
+    argv.extend(args.iter().map(|a| a.as_bytes().to_vec()));
+    let config = UserModeConfig { argv, engine, ..UserModeConfig::default() };
+    let out = Rc::new(RefCell::new(Vec::new()));
+    let env = Box::new(Captured { host: HostEnvironment, out: out.clone() });
+    let vm = UserMode::load_with(path, &config, Journaling::Live { env, sink: None })
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    Side { vm, out }
+}
+
+/// A small deterministic generator for budgets.
+pub struct Budgets(u64);
+
+impl Budgets {
+    pub fn new(seed: u64) -> Budgets {
+        Budgets(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
+    }
+
+    /// Mostly short budgets (they stop inside blocks and delay slots),
+    /// sometimes long ones (they reach the end of long guests).
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        match self.0 % 8 {
+            0..=2 => self.0 >> 8 & 15,
+            3..=5 => self.0 >> 8 & 511,
+            _ => self.0 >> 8 & 65535,
+        }
+    }
+}
+
+/// What a lockstep run compared.
+#[derive(Debug)]
+pub struct Compared {
+    pub stops: u64,
+    pub retired: u64,
+    pub termination: Termination,
+    pub output: Vec<u8>,
+}
+
+/// Runs `path` with `args` under the interpreter and under `jit` in
+/// lockstep with budgets from `seed`, panicking at the first difference.
+pub fn lockstep(path: &Path, args: &[&str], jit: EngineKind, seed: u64, max_stops: u64) -> Compared {
+    let name = path.display();
+    let mut reference = load(path, args, EngineKind::Interp);
+    let mut tested = load(path, args, jit);
+    let mut budgets = Budgets::new(seed);
+    for stop in 1..=max_stops {
+        let budget = budgets.next();
+        let a = reference.vm.run_slice(budget);
+        let b = tested.vm.run_slice(budget);
+        assert_eq!(
+            reference.vm.cpu, tested.vm.cpu,
+            "{name} seed {seed}: CPU state differs at stop {stop} (budget {budget})"
+        );
+        let dirty_a: Vec<u32> = reference.vm.mem.dirty_pages().collect();
+        let dirty_b: Vec<u32> = tested.vm.mem.dirty_pages().collect();
+        assert_eq!(dirty_a, dirty_b, "{name} seed {seed}: dirty pages differ at stop {stop}");
+        assert_eq!(a, b, "{name} seed {seed}: termination differs at stop {stop}");
+        if let Some(termination) = a {
+            for page in 0..1u32 << 20 {
+                assert_eq!(
+                    reference.vm.mem.page_bytes(page),
+                    tested.vm.mem.page_bytes(page),
+                    "{name} seed {seed}: memory differs on page {page:#x} at the end"
+                );
+            }
+            let output = reference.out.borrow().clone();
+            assert_eq!(output, *tested.out.borrow(), "{name} seed {seed}: output differs");
+            return Compared { stops: stop, retired: reference.vm.cpu.retired, termination, output };
+        }
+    }
+    panic!("{name} seed {seed}: still running after {max_stops} stops");
+}
