@@ -11,7 +11,7 @@
 
 use hbft_frontend::{decode, Insn};
 
-use super::lower::{Lower, Nullify};
+use super::lower::{Chain, Lower, Next, Nullify};
 use crate::memory::{GuestMemory, PAGE_SIZE};
 
 /// Most instructions in one block (a delay slot may add one).
@@ -23,44 +23,64 @@ pub(super) fn fetch<M: GuestMemory>(mem: &M, pc: u32) -> Option<Insn> {
 }
 
 /// Translates the block starting at `start`, whose first instruction is
-/// `first`, into `l`.
-pub(super) fn translate<M: GuestMemory>(mut l: Lower<'_>, mem: &M, start: u32, first: Insn) {
+/// `first`, into `l`; returns the number of chaining slots used.
+pub(super) fn translate<M: GuestMemory>(mut l: Lower<'_>, mem: &M, start: u32, first: Insn) -> u32 {
     let mut pc = start;
     let mut insn = Some(first);
     let mut counted = 0;
     let mut nullify = Nullify::Never;
-    let mut in_delay_slot = false;
+    // The branch whose delay slot comes next or came last, and whether it
+    // might itself have been nullified.
+    let mut branch: Option<(Next, bool)> = None;
     let mut ends_with_skip = false;
     let mut open = true;
-    loop {
+    // How the block continues, decided where translation stops.
+    let chain_after_branch = |branch: Option<(Next, bool)>, nullify: Nullify| match (branch, nullify) {
+        (Some((Next::Fixed, false)), Nullify::Never) => Chain::Slot,
+        (Some((Next::Either(taken), false)), Nullify::Never) => Chain::Either(taken),
+        (Some(_), Nullify::Never) => Chain::Lookup,
+        _ => Chain::Return,
+    };
+    let chain = loop {
         if nullify == Nullify::Always {
             l.skip();
             ends_with_skip = true;
             nullify = Nullify::Never;
-            if in_delay_slot {
-                break;
+            if branch.is_some() {
+                break chain_after_branch(branch, nullify);
             }
         } else {
             let Some(this) = insn.take().or_else(|| fetch(mem, pc)) else {
-                break;
+                break Chain::Return;
             };
-            let t = l.insn(&this, pc, nullify == Nullify::Maybe);
+            let maybe_nullified = nullify == Nullify::Maybe;
+            let t = l.insn(&this, pc, maybe_nullified);
             counted += 1;
             ends_with_skip = false;
             nullify = t.nullify_next;
             open = t.open;
-            if t.stopped || t.flushes || in_delay_slot {
-                break;
+            if t.stopped || t.flushes {
+                break Chain::Return;
             }
-            in_delay_slot = t.branches;
+            if branch.is_some() {
+                // The delay slot: a branch here leaves an odd queue.
+                break if t.branches { Chain::Return } else { chain_after_branch(branch, nullify) };
+            }
+            if t.branches {
+                branch = Some((t.next, maybe_nullified));
+            }
         }
         pc = pc.wrapping_add(4);
-        if pc % PAGE_SIZE == 0 || (counted >= MAX_BLOCK_INSNS && !in_delay_slot) {
-            break;
+        if pc % PAGE_SIZE == 0 || (counted >= MAX_BLOCK_INSNS && branch.is_none()) {
+            // A delay slot on the next page is left to the interpreter.
+            break match (branch, nullify) {
+                (None, Nullify::Never) => Chain::Slot,
+                _ => Chain::Return,
+            };
         }
-    }
+    };
     if open {
-        l.end();
+        l.end(chain);
     }
-    l.finish(counted + ends_with_skip as u32);
+    l.finish(counted + ends_with_skip as u32)
 }

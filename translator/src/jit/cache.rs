@@ -1,10 +1,16 @@
 //! The code cache: translated blocks in one bounded executable region, found
-//! by guest address through a direct-mapped table (one probe) backed by a
-//! hash map, and dropped page by page.
+//! by guest address through a direct-mapped table (one probe, also used by
+//! translated code for computed branches) backed by a hash map, and dropped
+//! page by page.
 //!
-//! Invalidated blocks leave their code in the region until it is full; then
-//! everything is flushed at once. Both happen only between blocks, never
-//! while translated code runs.
+//! Blocks chain to fixed successors through *slots*: one `u64` per such
+//! exit, holding the successor's code address or 0. The dispatcher fills a
+//! slot once the successor exists and remembers it, so that dropping the
+//! successor empties every slot that leads to it.
+//!
+//! Invalidated blocks leave their code in the region until it (or the slot
+//! array) is full; then everything is flushed at once. All of this happens
+//! only between blocks, never while translated code runs.
 
 use hashbrown::HashMap;
 
@@ -14,7 +20,13 @@ use crate::memory::PAGE_SIZE;
 pub(super) const CODE_REGION_BYTES: usize = 64 << 20;
 
 /// Entries of the direct-mapped lookup table (a power of two).
-const FAST_ENTRIES: usize = 1 << 14;
+pub(super) const FAST_ENTRIES: usize = 1 << 14;
+/// Log2 of a table entry's size, and the offset of its code address.
+pub(super) const FAST_ENTRY_SHIFT: u32 = 4;
+pub(super) const FAST_ENTRY_CODE: usize = std::mem::offset_of!(FastEntry, code);
+
+/// Chaining slots available before a flush.
+const SLOTS: usize = 1 << 18;
 
 /// An executable host region filled front to back.
 struct CodeRegion {
@@ -70,8 +82,9 @@ impl Drop for CodeRegion {
 
 /// One slot of the direct-mapped table; `pc` is odd when the slot is empty
 /// (guest instruction addresses are word aligned).
+#[repr(C)]
 #[derive(Clone, Copy)]
-struct FastEntry {
+pub(super) struct FastEntry {
     pc: u32,
     code: usize,
 }
@@ -85,6 +98,13 @@ pub(super) struct CodeCache {
     /// Block addresses by guest page, for invalidation.
     pages: HashMap<u32, Vec<u32>>,
     fast: Box<[FastEntry]>,
+    /// Chaining slots; the first `slots_used` belong to live code.
+    slots: Box<[u64]>,
+    slots_used: usize,
+    /// Slots filled with each block's code, by the block's guest address.
+    links: HashMap<u32, Vec<usize>>,
+    /// Bytes at the start of the region that survive flushes.
+    reserved: usize,
     /// Flushes because the region was full (for statistics and tests).
     pub flushes: u64,
 }
@@ -99,8 +119,38 @@ impl CodeCache {
             blocks: HashMap::new(),
             pages: HashMap::new(),
             fast: vec![EMPTY; FAST_ENTRIES].into_boxed_slice(),
+            slots: vec![0; SLOTS].into_boxed_slice(),
+            slots_used: 0,
+            links: HashMap::new(),
+            reserved: 0,
             flushes: 0,
         })
+    }
+
+    /// Places code that must outlive flushes (the entry trampoline); only
+    /// before any block.
+    pub fn insert_permanent(&mut self, code: &[u8]) -> Result<usize, Full> {
+        let at = self.region.push(code).ok_or(Full)?;
+        self.reserved = self.region.used;
+        Ok(at)
+    }
+
+    /// The direct-mapped table, for translated code.
+    pub fn fast_table(&self) -> *const FastEntry {
+        self.fast.as_ptr()
+    }
+
+    /// Address of the next free chaining slot.
+    pub fn free_slots(&mut self) -> u64 {
+        self.slots[self.slots_used..].as_mut_ptr() as u64
+    }
+
+    /// Fills `slot` with the code of the block at `pc` (a block's exit now
+    /// continues straight into it).
+    pub fn link(&mut self, slot: u64, pc: u32, code: usize) {
+        let index = (slot - self.slots.as_ptr() as u64) as usize / 8;
+        self.slots[index] = code as u64;
+        self.links.entry(pc).or_default().push(index);
     }
 
     fn slot(pc: u32) -> usize {
@@ -120,9 +170,14 @@ impl CodeCache {
         Some(code)
     }
 
-    /// Adds the block at `pc` (within one page) with host code `code`.
-    pub fn insert(&mut self, pc: u32, code: &[u8]) -> Result<usize, Full> {
+    /// Adds the block at `pc` (within one page) with host code `code`,
+    /// which uses `slots` chaining slots from [`CodeCache::free_slots`].
+    pub fn insert(&mut self, pc: u32, code: &[u8], slots: u32) -> Result<usize, Full> {
+        if self.slots_used + slots as usize > SLOTS {
+            return Err(Full);
+        }
         let at = self.region.push(code).ok_or(Full)?;
+        self.slots_used += slots as usize;
         self.blocks.insert(pc, at);
         self.pages.entry(pc / PAGE_SIZE).or_default().push(pc);
         self.fast[Self::slot(pc)] = FastEntry { pc, code: at };
@@ -131,13 +186,16 @@ impl CodeCache {
 
     /// Drops every block on pages `first..=last`.
     pub fn invalidate_pages(&mut self, first: u32, last: u32) {
-        let (blocks, fast) = (&mut self.blocks, &mut self.fast);
+        let (blocks, fast, links, slots) = (&mut self.blocks, &mut self.fast, &mut self.links, &mut self.slots);
         self.pages.retain(|&page, pcs| {
             if page < first || page > last {
                 return true;
             }
             for pc in pcs.drain(..) {
                 blocks.remove(&pc);
+                for index in links.remove(&pc).unwrap_or_default() {
+                    slots[index] = 0;
+                }
                 let slot = Self::slot(pc);
                 if fast[slot].pc == pc {
                     fast[slot] = EMPTY;
@@ -152,7 +210,10 @@ impl CodeCache {
         self.blocks.clear();
         self.pages.clear();
         self.fast.fill(EMPTY);
-        self.region.used = 0;
+        self.slots[..self.slots_used].fill(0);
+        self.slots_used = 0;
+        self.links.clear();
+        self.region.used = self.reserved;
         self.flushes += 1;
     }
 

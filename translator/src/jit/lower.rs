@@ -23,6 +23,7 @@ use cranelift_codegen::ir::{
 use cranelift_codegen::isa::TargetFrontendConfig;
 use cranelift_frontend::{FunctionBuilder, Variable};
 
+use super::cache::{FAST_ENTRIES, FAST_ENTRY_CODE, FAST_ENTRY_SHIFT};
 use super::{JitContext, EXIT_CONTINUE, EXIT_NOFIT, EXIT_REEXECUTE};
 use crate::memory::perm;
 use crate::semantics::{Cmp, Emitter, Event, Flow, FpHelper, Stopped, Width};
@@ -61,6 +62,7 @@ enum Ptr {
     Perms,
     CodePages,
     Dirty,
+    FastTable,
 }
 
 impl Ptr {
@@ -70,6 +72,7 @@ impl Ptr {
             Ptr::Perms => offset_of!(JitContext, perms),
             Ptr::CodePages => offset_of!(JitContext, code_pages),
             Ptr::Dirty => offset_of!(JitContext, dirty),
+            Ptr::FastTable => offset_of!(JitContext, fast_table),
         }) as i32
     }
 }
@@ -106,10 +109,40 @@ pub(super) enum Nullify {
     Maybe,
 }
 
+/// Where a branch goes, as far as known at translation time.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Next {
+    /// Not a branch.
+    Sequential,
+    /// A fixed address.
+    Fixed,
+    /// One of two fixed addresses, by the flag (a conditional branch).
+    Either(Value),
+    /// Computed at run time (or changing space).
+    Computed,
+}
+
+/// How a block's final exit continues when the state it leaves is a
+/// plain block entry.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Chain {
+    /// Back to the dispatcher.
+    Return,
+    /// To a fixed address: through a slot the dispatcher patches with the
+    /// target block once it exists.
+    Slot,
+    /// To one of two fixed addresses, each through its slot.
+    Either(Value),
+    /// To an address known at run time: through the direct-mapped table.
+    Lookup,
+}
+
 /// What translating one instruction produced.
 pub(super) struct Translated {
     /// The instruction may branch (its delay slot follows).
     pub branches: bool,
+    /// Where it branches to.
+    pub next: Next,
     /// The instruction stops in every execution that reaches it.
     pub stopped: bool,
     /// The instruction flushes the instruction cache: the block must end.
@@ -144,12 +177,16 @@ pub(super) struct Lower<'f> {
     icount: bool,
     inits: Vec<(Variable, Init)>,
     state: [Option<Variable>; SLOTS],
-    ptrs: [Option<Variable>; 4],
+    ptrs: [Option<Variable>; 5],
     q: Queue,
     /// State slots written so far in the block (written back at exits).
     dirty: u128,
     fp_sig: Option<SigRef>,
     fp_slot: Option<StackSlot>,
+    block_sig: Option<SigRef>,
+    /// Chaining slots: the next free one's address and how many were used.
+    slots: u64,
+    slots_used: u32,
     fx: InsnEffects,
 }
 
@@ -170,7 +207,14 @@ fn table_flags() -> MemFlagsData {
 
 impl<'f> Lower<'f> {
     /// Starts a block at guest `pc`; instructions follow through [`Lower::insn`].
-    pub fn new(mut b: FunctionBuilder<'f>, pc: u32, icount: bool, frontend: TargetFrontendConfig) -> Lower<'f> {
+    /// `slots` is the address of the first free chaining slot (`u64`s).
+    pub fn new(
+        mut b: FunctionBuilder<'f>,
+        pc: u32,
+        icount: bool,
+        frontend: TargetFrontendConfig,
+        slots: u64,
+    ) -> Lower<'f> {
         let entry = b.create_block();
         b.append_block_params_for_function_params(entry);
         // The entry block is filled last (it needs the block's length and
@@ -212,11 +256,14 @@ impl<'f> Lower<'f> {
             icount,
             inits,
             state: [None; SLOTS],
-            ptrs: [None; 4],
+            ptrs: [None; 5],
             q,
             dirty: 0,
             fp_sig: None,
             fp_slot: None,
+            block_sig: None,
+            slots,
+            slots_used: 0,
             fx: InsnEffects::default(),
         }
     }
@@ -270,6 +317,11 @@ impl<'f> Lower<'f> {
             self.b.switch_to_block(reexecute);
             self.exit(EXIT_REEXECUTE, true, dirty_before);
         }
+        let next = match fx.next {
+            None => Next::Sequential,
+            Some(_) if fx.next_space.is_some() => Next::Computed,
+            Some(v) => self.known_target(v),
+        };
         let open = !stopped || skip.is_some();
         if open {
             self.b.switch_to_block(join);
@@ -277,6 +329,7 @@ impl<'f> Lower<'f> {
         }
         Translated {
             branches: fx.next.is_some(),
+            next,
             stopped,
             flushes: fx.flush.is_some(),
             nullify_next: match (skip.is_some(), stopped, nullify_exec) {
@@ -295,9 +348,72 @@ impl<'f> Lower<'f> {
     }
 
     /// Ends the block where the builder is: the state after the last
-    /// instruction goes back to the CPU state.
-    pub fn end(&mut self) {
-        self.exit(EXIT_CONTINUE, false, self.dirty);
+    /// instruction goes back to the CPU state, then execution continues as
+    /// `chain` says.
+    pub fn end(&mut self, chain: Chain) {
+        match chain {
+            Chain::Return => self.exit(EXIT_CONTINUE, false, self.dirty),
+            Chain::Slot | Chain::Lookup => self.exit_chained(chain),
+            Chain::Either(taken) => {
+                let (to, fallthrough) = (self.b.create_block(), self.b.create_block());
+                self.b.ins().brif(taken, to, &[], fallthrough, &[]);
+                for block in [to, fallthrough] {
+                    self.b.seal_block(block);
+                    self.b.switch_to_block(block);
+                    self.exit_chained(Chain::Slot);
+                }
+            }
+        }
+    }
+
+    /// The final exit of a block that leaves a plain block entry: the state
+    /// is written back, then the next block is tail-called when known.
+    fn exit_chained(&mut self, chain: Chain) {
+        self.write_back(false, self.dirty);
+        let sig = *self.block_sig.get_or_insert_with(|| {
+            let sig = self.b.func.signature.clone();
+            self.b.import_signature(sig)
+        });
+        let (go, back) = (self.b.create_block(), self.b.create_block());
+        let ret = |l: &mut Self| {
+            let code = l.b.ins().iconst(types::I32, EXIT_CONTINUE as i64);
+            l.b.ins().return_(&[code]);
+        };
+        let code = if let Chain::Slot = chain {
+            let slot = self.slots + 8 * self.slots_used as u64;
+            self.slots_used += 1;
+            let at = self.b.ins().iconst(types::I64, slot as i64);
+            let code = self.b.ins().load(types::I64, state_flags(), at, 0);
+            self.b.ins().brif(code, go, &[], back, &[]);
+            self.b.seal_block(go);
+            self.b.seal_block(back);
+            // Not linked yet: the dispatcher links the slot to the block it
+            // runs next.
+            self.b.switch_to_block(back);
+            let ctx_at = offset_of!(JitContext, exit_slot) as i32;
+            self.b.ins().store(state_flags(), at, self.ctx, ctx_at);
+            ret(self);
+            self.b.switch_to_block(go);
+            code
+        } else {
+            let front = self.b.use_var(self.q.front);
+            let table = self.ptr(Ptr::FastTable);
+            let index = self.b.ins().ushr_imm_u(front, 2);
+            let index = self.b.ins().band_imm_u(index, (FAST_ENTRIES - 1) as i64);
+            let index = self.b.ins().uextend(types::I64, index);
+            let offset = self.b.ins().ishl_imm_u(index, FAST_ENTRY_SHIFT as i64);
+            let entry = self.b.ins().iadd(table, offset);
+            let pc = self.b.ins().load(types::I32, state_flags(), entry, 0);
+            let hit = self.b.ins().icmp(IntCC::Equal, pc, front);
+            self.b.ins().brif(hit, go, &[], back, &[]);
+            self.b.seal_block(go);
+            self.b.seal_block(back);
+            self.b.switch_to_block(back);
+            ret(self);
+            self.b.switch_to_block(go);
+            self.b.ins().load(types::I64, state_flags(), entry, FAST_ENTRY_CODE as i32)
+        };
+        self.b.ins().return_call_indirect(sig, code, &[self.cpu, self.ctx]);
     }
 
     /// Fills the entry block: the budget check (when counting) against
@@ -305,7 +421,8 @@ impl<'f> Lower<'f> {
     /// when it ends by passing over nullified instructions, so that it never
     /// finishes exactly at the budget with such a pass (the interpreter stops
     /// before it) — and the loads of every variable used.
-    pub fn finish(mut self, max_count: u32) {
+    /// Returns the number of chaining slots the block uses.
+    pub fn finish(mut self, max_count: u32) -> u32 {
         let loads = self.b.create_block();
         self.b.switch_to_block(self.entry);
         if self.icount {
@@ -346,6 +463,7 @@ impl<'f> Lower<'f> {
         self.b.ins().jump(self.body, &[]);
         self.b.seal_block(self.body);
         self.b.finalize(self.frontend);
+        self.slots_used
     }
 
     /// One more retired instruction.
@@ -372,10 +490,18 @@ impl<'f> Lower<'f> {
         self.b.def_var(self.q.n, n);
     }
 
-    /// Writes the state back and returns `code`. `executing`: the state is
-    /// the one before an instruction that executes (PSW N clear); otherwise
-    /// the queue variables' nullification is stored.
+    /// Writes the state back and returns `code`.
     fn exit(&mut self, code: u32, executing: bool, dirty: u128) {
+        self.write_back(executing, dirty);
+        let code = self.b.ins().iconst(types::I32, code as i64);
+        self.b.ins().return_(&[code]);
+    }
+
+    /// Writes the `dirty` slots, the queue and the count back to the CPU
+    /// state. `executing`: the state is the one before an instruction that
+    /// executes (PSW N clear); otherwise the queue variables' nullification
+    /// is stored.
+    fn write_back(&mut self, executing: bool, dirty: u128) {
         for slot in 0..SLOTS {
             if dirty & (1u128 << slot) != 0 {
                 let var = self.state[slot].expect("a dirty slot has a variable");
@@ -407,8 +533,6 @@ impl<'f> Lower<'f> {
             let retired = self.b.ins().iadd(retired, count);
             self.b.ins().store(state_flags(), retired, self.cpu, at);
         }
-        let code = self.b.ins().iconst(types::I32, code as i64);
-        self.b.ins().return_(&[code]);
     }
 
     /// The re-execute exit of the current instruction.
@@ -439,6 +563,26 @@ impl<'f> Lower<'f> {
             },
             _ => None,
         }
+    }
+
+    /// What a branch target value is known to be.
+    fn known_target(&self, v: Value) -> Next {
+        if self.const_of(v).is_some() {
+            return Next::Fixed;
+        }
+        let dfg = &self.b.func.dfg;
+        if let ValueDef::Result(inst, _) = dfg.value_def(v) {
+            if let InstructionData::Ternary {
+                opcode: Opcode::Select,
+                args: [taken, to, fallthrough],
+            } = dfg.insts[inst]
+            {
+                if self.const_of(to).is_some() && self.const_of(fallthrough).is_some() {
+                    return Next::Either(taken);
+                }
+            }
+        }
+        Next::Computed
     }
 
     fn slot_var(&mut self, slot: usize) -> Variable {

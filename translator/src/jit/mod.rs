@@ -42,8 +42,9 @@ mod cache;
 mod lower;
 
 use cranelift_codegen::control::ControlPlane;
-use cranelift_codegen::ir::{types, AbiParam, Signature};
-use cranelift_codegen::isa::OwnedTargetIsa;
+use cranelift_codegen::ir::{types, AbiParam, InstBuilder, Signature};
+use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
+use hashbrown::HashMap;
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
@@ -80,10 +81,21 @@ struct JitContext {
     stop_at: u64,
     /// Guest address a `fic` flushed, or [`NO_FLUSH`].
     flush: u64,
+    /// The direct-mapped block table (computed branches look up here).
+    fast_table: *const cache::FastEntry,
+    /// The empty chaining slot the last block left through, or 0.
+    exit_slot: u64,
 }
 
-/// A translated block: `(cpu, ctx) -> exit code`.
-type BlockFn = unsafe extern "C" fn(*mut CpuState, *mut JitContext) -> u32;
+/// The entry trampoline: calls block `code` (Cranelift's `tail`
+/// convention, so blocks can tail-call each other) as `(cpu, ctx)` and
+/// returns its exit code.
+type EnterFn = unsafe extern "C" fn(*mut CpuState, *mut JitContext, usize) -> u32;
+
+/// Times a block address must be reached before it is translated; colder
+/// code is interpreted (translation costs about as much as interpreting a
+/// few thousand instructions).
+const HOT: u32 = 8;
 
 /// Why a JIT could not be created.
 #[derive(Debug, thiserror::Error)]
@@ -121,11 +133,13 @@ impl Compiler {
         // The verifier checks the lowering; only debug builds pay for it.
         let verify = if cfg!(debug_assertions) { "true" } else { "false" };
         flags.set("enable_verifier", verify).map_err(|e| host(&e))?;
+        // Cranelift's tail calls (block chaining) need frame pointers.
+        flags.set("preserve_frame_pointers", "true").map_err(|e| host(&e))?;
         let isa = cranelift_native::builder()
             .map_err(|e| host(&e))?
             .finish(settings::Flags::new(flags))
             .map_err(|e| host(&e))?;
-        let mut signature = Signature::new(isa.default_call_conv());
+        let mut signature = Signature::new(CallConv::Tail);
         signature.params.push(AbiParam::new(types::I64));
         signature.params.push(AbiParam::new(types::I64));
         signature.returns.push(AbiParam::new(types::I32));
@@ -137,15 +151,44 @@ impl Compiler {
         })
     }
 
-    /// Host code for the block at `pc`; `None` when its first instruction
-    /// cannot be fetched or decoded (the interpreter reports why).
-    fn compile<M: GuestMemory>(&mut self, mem: &M, pc: u32, icount: bool) -> Option<&[u8]> {
+    /// Host code for the block at `pc` and the number of chaining slots
+    /// from `slots` it uses; `None` when its first instruction cannot be
+    /// fetched or decoded (the interpreter reports why).
+    fn compile<M: GuestMemory>(&mut self, mem: &M, pc: u32, icount: bool, slots: u64) -> Option<(&[u8], u32)> {
         let first = block::fetch(mem, pc)?;
         self.ctx.clear();
         self.ctx.func.signature = self.signature.clone();
         let b = FunctionBuilder::new(&mut self.ctx.func, &mut self.builder);
-        let lower = Lower::new(b, pc, icount, self.isa.frontend_config());
-        block::translate(lower, mem, pc, first);
+        let lower = Lower::new(b, pc, icount, self.isa.frontend_config(), slots);
+        let used = block::translate(lower, mem, pc, first);
+        self.finish().map(|code| (code, used))
+    }
+
+    /// The entry trampoline ([`EnterFn`]).
+    fn trampoline(&mut self) -> Option<&[u8]> {
+        self.ctx.clear();
+        let mut sig = Signature::new(self.isa.default_call_conv());
+        sig.params.extend([AbiParam::new(types::I64); 3]);
+        sig.returns.push(AbiParam::new(types::I32));
+        self.ctx.func.signature = sig;
+        let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.builder);
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        b.switch_to_block(entry);
+        b.seal_block(entry);
+        let &[cpu, ctx, code] = b.block_params(entry) else {
+            unreachable!("three parameters declared")
+        };
+        let block_sig = b.import_signature(self.signature.clone());
+        let call = b.ins().call_indirect(block_sig, code, &[cpu, ctx]);
+        let exit = b.inst_results(call)[0];
+        b.ins().return_(&[exit]);
+        b.finalize(self.isa.frontend_config());
+        self.finish()
+    }
+
+    /// Compiles the function built in the context.
+    fn finish(&mut self) -> Option<&[u8]> {
         let code = self.ctx.compile(&*self.isa, &mut ControlPlane::default()).ok()?;
         // Blocks reach helpers through absolute addresses; code that needs
         // relocation cannot be copied into the cache.
@@ -160,8 +203,11 @@ pub struct Jit {
     interp: Interpreter,
     cache: CodeCache,
     compiler: Compiler,
+    enter: EnterFn,
     icount: bool,
     ctx: Box<JitContext>,
+    /// Times each untranslated block address was reached.
+    heat: HashMap<u32, u32>,
     stats: JitStats,
 }
 
@@ -174,11 +220,19 @@ impl Jit {
 
     /// A JIT whose code cache holds `bytes` of host code.
     pub fn with_cache_size(icount: bool, bytes: usize) -> Result<Jit, JitError> {
+        let mut compiler = Compiler::new()?;
+        let mut cache = CodeCache::new(bytes).map_err(JitError::CodeCache)?;
+        let trampoline = compiler
+            .trampoline()
+            .ok_or_else(|| JitError::Host("cannot compile the entry trampoline".into()))?;
+        let at = cache
+            .insert_permanent(trampoline)
+            .map_err(|cache::Full| JitError::Host("code cache too small".into()))?;
+        // SAFETY: the trampoline was compiled with the EnterFn signature
+        // and stays in the region for the JIT's lifetime.
+        let enter = unsafe { std::mem::transmute::<usize, EnterFn>(at) };
         Ok(Jit {
             interp: Interpreter::new(),
-            cache: CodeCache::new(bytes).map_err(JitError::CodeCache)?,
-            compiler: Compiler::new()?,
-            icount,
             ctx: Box::new(JitContext {
                 mem_base: std::ptr::null_mut(),
                 perms: std::ptr::null(),
@@ -186,7 +240,14 @@ impl Jit {
                 dirty: std::ptr::null_mut(),
                 stop_at: 0,
                 flush: NO_FLUSH,
+                fast_table: cache.fast_table(),
+                exit_slot: 0,
             }),
+            cache,
+            compiler,
+            enter,
+            heat: HashMap::new(),
+            icount,
             stats: JitStats::default(),
         })
     }
@@ -207,11 +268,15 @@ impl Jit {
         self.ctx.dirty = mem.dirty_bitmap();
         self.ctx.code_pages = self.interp.code_pages_mut().as_ptr();
         self.ctx.stop_at = stop_at;
+        // The empty slot the last block left through: linked to the next
+        // block if that is where execution goes next.
+        let mut link = 0;
         loop {
             if cpu.retired >= stop_at {
                 return Exit::Budget;
             }
             if !at_block_entry(cpu) {
+                link = 0;
                 match self.interpret(cpu, mem, 1) {
                     Exit::Budget => continue,
                     exit => return exit,
@@ -221,19 +286,28 @@ impl Jit {
             if pc < GATEWAY_END {
                 return Exit::Gateway { offset: pc };
             }
-            let Some(code) = self.block(mem, pc) else {
-                match self.interpret(cpu, mem, 1) {
-                    Exit::Budget => continue,
-                    exit => return exit,
-                }
+            let code = match self.cache.lookup(pc) {
+                Some(code) => code,
+                None => match self.translate_if_hot(mem, pc) {
+                    Some(code) => code,
+                    None => {
+                        link = 0;
+                        match self.interpret_block(cpu, mem, stop_at) {
+                            Exit::Budget => continue,
+                            exit => return exit,
+                        }
+                    }
+                },
             };
-            // SAFETY: `code` is a block compiled with the BlockFn signature,
-            // in the live region; the context points at `mem`'s tables,
-            // which outlive this call, and the CPU state is exclusively ours.
-            let exit = unsafe {
-                let f: BlockFn = std::mem::transmute::<usize, BlockFn>(code);
-                f(cpu, &mut *self.ctx)
-            };
+            let slot = std::mem::take(&mut link);
+            if slot != 0 {
+                self.cache.link(slot, pc, code);
+            }
+            // SAFETY: `code` is a live block compiled with the block
+            // signature, entered through the trampoline; the context points
+            // at `mem`'s tables, which outlive this call, and at the cache's
+            // table and slots, which change only between blocks.
+            let exit = unsafe { (self.enter)(cpu, &mut *self.ctx, code) };
             match exit {
                 EXIT_NOFIT => return self.interpret(cpu, mem, stop_at - cpu.retired),
                 EXIT_REEXECUTE => match self.interpret(cpu, mem, 1) {
@@ -241,6 +315,7 @@ impl Jit {
                     exit => return exit,
                 },
                 _ => {
+                    link = std::mem::take(&mut self.ctx.exit_slot);
                     if self.ctx.flush != NO_FLUSH {
                         let addr = self.ctx.flush as u32;
                         self.ctx.flush = NO_FLUSH;
@@ -249,6 +324,25 @@ impl Jit {
                 }
             }
         }
+    }
+
+    /// Interprets from a block entry whose block is not translated, up to
+    /// the next jump (where another block may start) or the budget.
+    fn interpret_block<M: FlatMemory>(&mut self, cpu: &mut CpuState, mem: &mut M, stop_at: u64) -> Exit {
+        for _ in 0..block::MAX_BLOCK_INSNS {
+            if cpu.retired >= stop_at {
+                break;
+            }
+            let front = cpu.iaoq_front;
+            match self.interpret(cpu, mem, 1) {
+                Exit::Budget => {}
+                exit => return exit,
+            }
+            if cpu.iaoq_front != front.wrapping_add(4) && at_block_entry(cpu) {
+                break;
+            }
+        }
+        Exit::Budget
     }
 
     /// Drops translations and decodings of `len` bytes from `start`.
@@ -267,30 +361,38 @@ impl Jit {
     /// translations of pages whose code it saw changed.
     fn interpret<M: FlatMemory>(&mut self, cpu: &mut CpuState, mem: &mut M, budget: u64) -> Exit {
         let exit = self.interp.run(cpu, mem, budget);
-        let changed: Vec<u32> = self.interp.take_code_changes().collect();
-        for page in changed {
+        for page in self.interp.take_code_changes() {
             self.stats.invalidated_pages += self.cache.has_page(page) as u64;
             self.cache.invalidate_pages(page, page);
         }
         exit
     }
 
-    /// The host code of the block at `pc`, translated on a miss.
-    fn block<M: FlatMemory>(&mut self, mem: &M, pc: u32) -> Option<usize> {
-        if let Some(code) = self.cache.lookup(pc) {
-            return Some(code);
+    /// Translates the block at `pc` once it has been reached often enough.
+    fn translate_if_hot<M: FlatMemory>(&mut self, mem: &M, pc: u32) -> Option<usize> {
+        let heat = self.heat.entry(pc).or_insert(0);
+        *heat += 1;
+        if *heat < HOT {
+            return None;
         }
-        let code = self.compiler.compile(mem, pc, self.icount)?;
-        self.stats.translated += 1;
-        let at = match self.cache.insert(pc, code) {
+        self.heat.remove(&pc);
+        let at = match self.translate(mem, pc)? {
             Ok(at) => at,
             Err(cache::Full) => {
+                // The code embeds slot addresses: compile again after the flush.
                 self.cache.flush();
-                self.cache.insert(pc, code).ok()?
+                self.translate(mem, pc)?.ok()?
             }
         };
         self.interp.code_pages_mut().insert(pc / PAGE_SIZE);
         Some(at)
+    }
+
+    fn translate<M: FlatMemory>(&mut self, mem: &M, pc: u32) -> Option<Result<usize, cache::Full>> {
+        let slots = self.cache.free_slots();
+        let (code, used) = self.compiler.compile(mem, pc, self.icount, slots)?;
+        self.stats.translated += 1;
+        Some(self.cache.insert(pc, code, used))
     }
 }
 
