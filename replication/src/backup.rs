@@ -264,3 +264,91 @@ impl EpochSource for BackupSource {
         Ok(entry)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connection::DEFAULT_TIMEOUT;
+    use crate::transport::in_process_pair;
+    use hbft_runtime::journal::{EnvRecord, EpochEnd};
+
+    fn env(record: EnvRecord) -> Message {
+        Message::EnvResult(bincode::serialize(&record).unwrap())
+    }
+
+    fn end(epoch: u64, output: u64) -> Message {
+        let end = EpochEnd { epoch, retired: (epoch + 1) * 100, interrupts: vec![], state_hash: epoch };
+        Message::EpochEnd { epoch, record: bincode::serialize(&end).unwrap(), devices: DevicePositions { output, stdin: None } }
+    }
+
+    #[test]
+    fn runs_whole_epochs_then_goes_live_at_the_unfinished_one() {
+        let dir = std::env::temp_dir().join(format!("hbft-backup-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("out");
+        // The primary's device: generation 1, "hello" written, and "bye" of
+        // the unfinished epoch too.
+        let mut device = OutputDevice::open(&path).unwrap();
+        device.take_fence(true).unwrap();
+        device.write_at(0, b"hello").unwrap();
+        device.write_at(5, b"bye").unwrap();
+
+        let (a, b) = in_process_pair();
+        let mut primary = Connection::new(a, b"key", DEFAULT_TIMEOUT);
+        let port = Rc::new(RefCell::new(None));
+        let output = LiveOutput { path: Some(path.clone()), port: port.clone() };
+        let (mut source, _, failover) =
+            BackupSource::start(Connection::new(b, b"key", DEFAULT_TIMEOUT), 100, output, DEFAULT_TIMEOUT);
+        primary.sender.send(&env(EnvRecord::Write(Ok(5)))).unwrap();
+        let (end_seq, _) = primary.sender.send(&end(0, 5)).unwrap();
+        primary.sender.send(&env(EnvRecord::Write(Ok(3)))).unwrap();
+        // Epoch 0's end is acknowledged on receipt.
+        assert_eq!(primary.receiver.recv().unwrap().1, Message::Ack { upto: end_seq });
+        primary.sender.close();
+
+        assert!(matches!(source.begin_epoch(0).unwrap(), EpochStart::Recorded));
+        assert_eq!(source.next_entry().unwrap(), Entry::Env(EnvRecord::Write(Ok(5))));
+        assert!(matches!(source.next_entry().unwrap(), Entry::EpochEnd(EpochEnd { epoch: 0, .. })));
+        let EpochStart::GoLive(mut takeover) = source.begin_epoch(1).unwrap() else { panic!("epoch 1 is not whole") };
+        let account = failover.borrow().clone().unwrap();
+        assert_eq!((account.epoch, account.retired, account.generation, account.dropped), (1, 100, Some(2), 1));
+        assert!(account.account().starts_with("primary failed (connection closed by peer); live from epoch 1 at 100 instructions"));
+        // The old primary is fenced off; the new one continues at byte 5,
+        // reissuing the unfinished epoch's write.
+        assert!(device.write_at(8, b"late").is_err());
+        assert_eq!(takeover.env.write(1, b"bye"), Ok(3));
+        let port = port.borrow().clone().unwrap();
+        assert_eq!((port.position(), port.reissued()), (8, 1));
+        port.finish().unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"hellobye");
+    }
+
+    #[test]
+    fn a_run_end_makes_the_last_epoch_whole() {
+        let (a, b) = in_process_pair();
+        let primary = Connection::new(a, b"key", DEFAULT_TIMEOUT);
+        let output = LiveOutput { path: None, port: Rc::default() };
+        let (mut source, _, failover) =
+            BackupSource::start(Connection::new(b, b"key", DEFAULT_TIMEOUT), 100, output, DEFAULT_TIMEOUT);
+        let run_end = hbft_runtime::journal::RunEnd { retired: 42, exit_status: 0, state_hash: 7 };
+        primary.sender.send(&env(EnvRecord::Sleep)).unwrap();
+        primary.sender.send(&Message::RunEnd(bincode::serialize(&run_end).unwrap())).unwrap();
+        primary.sender.close();
+        assert!(matches!(source.begin_epoch(0).unwrap(), EpochStart::Recorded));
+        assert_eq!(source.next_entry().unwrap(), Entry::Env(EnvRecord::Sleep));
+        assert_eq!(source.next_entry().unwrap(), Entry::RunEnd(run_end));
+        assert!(failover.borrow().is_none());
+    }
+
+    #[test]
+    fn garbage_from_the_primary_is_an_error() {
+        let (a, b) = in_process_pair();
+        let primary = Connection::new(a, b"key", DEFAULT_TIMEOUT);
+        let output = LiveOutput { path: None, port: Rc::default() };
+        let (mut source, _, _) =
+            BackupSource::start(Connection::new(b, b"key", DEFAULT_TIMEOUT), 100, output, DEFAULT_TIMEOUT);
+        primary.sender.send(&Message::EnvResult(vec![0xff; 3])).unwrap();
+        let error = source.begin_epoch(0).err().unwrap().to_string();
+        assert!(error.starts_with("undecodable environment result from the primary"), "{error}");
+    }
+}

@@ -215,3 +215,74 @@ impl EpochSink for PrimarySink {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connection::DEFAULT_TIMEOUT;
+    use crate::transport::in_process_pair;
+
+    fn sink(sync: SyncRule) -> (PrimarySink, Connection) {
+        let (a, b) = in_process_pair();
+        let sink = PrimarySink::start(Connection::new(a, b"key", DEFAULT_TIMEOUT), sync, DEFAULT_TIMEOUT);
+        (sink, Connection::new(b, b"key", DEFAULT_TIMEOUT))
+    }
+
+    fn epoch_end(epoch: u64) -> EpochEnd {
+        EpochEnd { epoch, retired: (epoch + 1) * 10, interrupts: vec![], state_hash: 0 }
+    }
+
+    /// Acknowledges every epoch end, run end and output notice.
+    fn acking_backup(mut backup: Connection) -> std::thread::JoinHandle<Vec<Message>> {
+        std::thread::spawn(move || {
+            let mut seen = Vec::new();
+            while let Ok((seq, message)) = backup.receiver.recv() {
+                if matches!(message, Message::EpochEnd { .. } | Message::RunEnd(_) | Message::OutputNotice { .. }) {
+                    backup.sender.send(&Message::Ack { upto: seq }).unwrap();
+                }
+                let bye = matches!(message, Message::Bye { .. });
+                seen.push(message);
+                if bye {
+                    break;
+                }
+            }
+            seen
+        })
+    }
+
+    #[test]
+    fn forwards_results_and_waits_for_acks() {
+        let (mut sink, backup) = sink(SyncRule::Output);
+        let stats = sink.stats();
+        let backup = acking_backup(backup);
+        sink.env_result(&EnvRecord::Sleep).unwrap();
+        sink.before_output().unwrap();
+        sink.epoch_end(&epoch_end(0)).unwrap();
+        sink.run_end(&RunEnd { retired: 15, exit_status: 0, state_hash: 0 }).unwrap();
+        let kinds: Vec<u8> = backup.join().unwrap().iter().map(Message::kind).collect();
+        // EnvResult, OutputNotice, EpochEnd, RunEnd, Bye.
+        assert_eq!(kinds, [4, 6, 5, 11, 10]);
+        assert_eq!(stats.get().frames, 5);
+        assert!(!sink.alone);
+    }
+
+    #[test]
+    fn a_lost_backup_leaves_the_primary_alone() {
+        let (mut sink, backup) = sink(SyncRule::Epoch);
+        drop(backup);
+        sink.env_result(&EnvRecord::Sleep).unwrap();
+        sink.epoch_end(&epoch_end(0)).unwrap();
+        assert!(sink.alone);
+        // Nothing is sent any more, and nothing waits.
+        sink.epoch_end(&epoch_end(1)).unwrap();
+        sink.run_end(&RunEnd { retired: 25, exit_status: 0, state_hash: 0 }).unwrap();
+    }
+
+    #[test]
+    fn a_divergence_report_stops_the_primary() {
+        let (mut sink, backup) = sink(SyncRule::Epoch);
+        backup.sender.send(&Message::Diverged { epoch: 3, detail: "state hash 1, recorded 2".into() }).unwrap();
+        let error = sink.epoch_end(&epoch_end(3)).unwrap_err().to_string();
+        assert_eq!(error, "DIVERGENCE: the backup's state differs in epoch 3: state hash 1, recorded 2");
+    }
+}
