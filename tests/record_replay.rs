@@ -178,7 +178,7 @@ fn a_differing_state_hash_stops_the_replay_at_its_epoch() {
 fn record_and_replay(name: &str, epoch: u64, args: &[&str], stdin: Option<&[u8]>) -> (RunOutput, PathBuf) {
     let log = scratch(&format!("{name}-{epoch}.log"));
     let recorded = record(&log, epoch, &prebuilt_dir().join(name), args, stdin);
-    assert!(recorded.success(), "{name}: {}", recorded.stderr_str());
+    assert!(recorded.success(), "{name}: {:?} {}{}", recorded.status, recorded.stdout_str(), recorded.stderr_str());
     let replayed = replay(&log, &[]);
     assert!(replayed.success(), "{name}: {}", replayed.stderr_str());
     assert_eq!(replayed.stdout_str(), recorded.stdout_str(), "{name}: replayed output differs");

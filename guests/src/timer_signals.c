@@ -5,7 +5,9 @@
  * SIGEV_SIGNAL with SIGUSR1, timer_settime), checking si_code, the
  * timer's sigev_value and timer_getoverrun. alarm() and getitimer are
  * checked on the way. Phase 3: a one-shot 20 ms itimer wakes a poll
- * that waits forever on no descriptors (EINTR, as pause would).
+ * that waits forever on no descriptors (EINTR). Phase 4: pause, then
+ * sigsuspend with SIGALRM blocked outside it, each woken by a one-shot
+ * itimer; the mask must be restored after sigsuspend.
  * Without "show" (argv[2]) the output is the same on every run; with it,
  * the work done and the overruns (which depend on timing) are printed too.
  * Exit status: 0 if every check holds, 1 otherwise, 2 on a bad argument. */
@@ -113,6 +115,22 @@ int main(int argc, char **argv)
         x = work(x);
     printf("poll woken by the timer: %s\n", woke ? "yes" : "NO");
     ok &= woke;
+
+    before = alarms;
+    setitimer(ITIMER_REAL, &once, NULL);
+    int paused = pause() == -1 && errno == EINTR && alarms == before + 1;
+    sigset_t alrm, empty, now_mask;
+    sigemptyset(&alrm);
+    sigaddset(&alrm, SIGALRM);
+    sigemptyset(&empty);
+    sigprocmask(SIG_BLOCK, &alrm, NULL);
+    setitimer(ITIMER_REAL, &once, NULL);
+    int suspended = sigsuspend(&empty) == -1 && errno == EINTR && alarms == before + 2;
+    sigprocmask(SIG_BLOCK, NULL, &now_mask);
+    int restored = sigismember(&now_mask, SIGALRM);
+    printf("pause woken: %s, sigsuspend woken: %s, mask restored: %s\n", paused ? "yes" : "NO",
+           suspended ? "yes" : "NO", restored ? "yes" : "NO");
+    ok &= paused && suspended && restored;
     if (show)
         printf("work: %lu rounds, %lu rounds; overruns %d; x=%lx\n", rounds, posix_rounds, overruns, x);
     return ok ? 0 : 1;

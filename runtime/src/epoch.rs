@@ -71,6 +71,23 @@ fn host_monotonic_nanos() -> i64 {
     ts.tv_sec * 1_000_000_000 + ts.tv_nsec
 }
 
+/// Blocks until an interrupt is observable: a forwarded host signal has
+/// arrived or a timer's deadline has passed (a live guest idle in pause or
+/// sigsuspend).
+pub fn wait_for_interrupt(timers: &Timers) {
+    const TICK: i64 = 10_000_000;
+    while RECEIVED.load(Ordering::SeqCst) == 0 {
+        let wait = match timers.next_deadline() {
+            Some(deadline) => (deadline - host_monotonic_nanos()).min(TICK),
+            None => TICK,
+        };
+        if wait <= 0 {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_nanos(wait as u64));
+    }
+}
+
 /// The interrupts that arrived during the epoch now ending, as the live run
 /// observes them: host signals received since the last call, and timers
 /// whose deadline has passed. Sorted, so the delivery order is a function

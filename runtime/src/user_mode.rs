@@ -203,6 +203,8 @@ pub struct UserMode {
     /// Present when the run is journaled or replayed.
     hasher: Option<StateHasher>,
     went_live: Option<(u64, u64)>,
+    /// The guest waits in pause/sigsuspend; the mask to restore.
+    suspended: Option<u64>,
 }
 
 impl UserMode {
@@ -264,6 +266,7 @@ impl UserMode {
             journal,
             hasher,
             went_live: None,
+            suspended: None,
         })
     }
 
@@ -279,9 +282,11 @@ impl UserMode {
             let boundary = (self.epoch + 1) * self.epoch_len;
             let budget = (boundary - self.cpu.retired).min(SLICE);
             let exit = self.engine.run(&mut self.cpu, &mut self.mem, budget);
-            let ended = self.handle(exit);
+            let mut ended = self.handle(exit);
             self.check_journal()?;
-            if ended.is_none() && self.cpu.retired == boundary {
+            if let Some(saved) = self.suspended.take() {
+                ended = self.suspend(saved)?;
+            } else if ended.is_none() && self.cpu.retired == boundary {
                 self.end_epoch()?;
             }
             if let Some(end) = ended.or_else(|| self.deliver_pending()) {
@@ -301,6 +306,32 @@ impl UserMode {
             events,
             went_live: self.went_live,
         })
+    }
+
+    /// The guest waits for a signal (pause, sigsuspend). The virtual CPU
+    /// retires no instruction while it idles, so the rest of the epoch
+    /// passes at once: the count jumps to the boundary — on every replica
+    /// and in replay alike — where the epoch's interrupts arrive. A live run
+    /// first waits until there is an interrupt to deliver. The first
+    /// deliverable signal ends the wait: -EINTR, and the handler's frame
+    /// keeps the mask from before the call (the kernel's restore_sigmask).
+    fn suspend(&mut self, saved: u64) -> Result<Option<Termination>, RunError> {
+        loop {
+            if let Journal::Live(_) = self.journal {
+                crate::epoch::wait_for_interrupt(self.process.timers());
+            }
+            self.cpu.retired = (self.epoch + 1) * self.epoch_len;
+            self.end_epoch()?;
+            if let Some((signal, info)) = self.process.next_deliverable() {
+                self.process.set_signal_mask(saved);
+                self.return_from_gateway(crate::linux::Errno::EINTR.as_return());
+                return match deliver_signal(&mut self.cpu, &mut self.mem, &mut self.process, signal, info) {
+                    Ok(Delivery::Handler | Delivery::Ignored) => Ok(None),
+                    Ok(Delivery::Terminate { sig, .. }) => Ok(Some(Termination::Killed(self.kill_report(sig)))),
+                    Err(error) => unreachable_signal(error),
+                };
+            }
+        }
     }
 
     /// Stops the run on the first failure of the sink or the replay.
@@ -462,6 +493,14 @@ impl UserMode {
                             Ok(()) => None,
                             Err(error) => self.fault(SIGSEGV, SigInfo::kernel(), error.to_string()),
                         }
+                    }
+                    SyscallOutcome::Suspend(mask) => {
+                        let saved = self.process.signal_mask();
+                        if let Some(mask) = mask {
+                            self.process.set_signal_mask(mask);
+                        }
+                        self.suspended = Some(saved);
+                        None
                     }
                 }
             }

@@ -22,6 +22,10 @@ pub enum SyscallOutcome {
     /// rt_sigreturn: call `signal::sigreturn` (it sets every register,
     /// r28 and the IAOQ included).
     Sigreturn,
+    /// pause (`None`) or rt_sigsuspend (the mask to wait with): wait until
+    /// a signal is delivered, then return -EINTR with the old mask restored
+    /// once the handler returns.
+    Suspend(Option<u64>),
 }
 
 /// The identity every guest sees; fixed so that replicas agree.
@@ -227,6 +231,8 @@ impl LinuxProcess {
             nr::rt_sigprocmask => self.sys_rt_sigprocmask(mem, a[0], a[1], a[2], a[3])?,
             nr::rt_sigaction => self.sys_rt_sigaction(mem, a[0], a[1], a[2], a[3])?,
             nr::rt_sigreturn => return Ok(SyscallOutcome::Sigreturn),
+            nr::pause => return Ok(SyscallOutcome::Suspend(None)),
+            nr::rt_sigsuspend => return self.sys_rt_sigsuspend(mem, a[0], a[1]),
             nr::sigaltstack => self.sys_sigaltstack(mem, a[0], a[1])?,
             nr::kill => return self.sys_kill(a[0], a[1]),
             nr::tkill => return self.sys_kill(a[0], a[1]),

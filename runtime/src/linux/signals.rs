@@ -104,6 +104,15 @@ impl LinuxProcess {
         Ok(0)
     }
 
+    /// rt_sigsuspend: the mask to wait with (SIGKILL and SIGSTOP stay unblocked).
+    pub(super) fn sys_rt_sigsuspend(&mut self, mem: &mut AddressSpace, set: u32, size: u32) -> SysResult<SyscallOutcome> {
+        if size != SIGSET_SIZE {
+            return Err(Errno::EINVAL);
+        }
+        let mask = abi::read_sigset(mem, set)? & !UNBLOCKABLE;
+        Ok(SyscallOutcome::Suspend(Some(mask)))
+    }
+
     /// kill/tkill/tgkill: only the process itself exists.
     pub(super) fn sys_kill(&mut self, pid: u32, sig: u32) -> SysResult<SyscallOutcome> {
         if sig as usize > NSIG {

@@ -72,7 +72,7 @@ pub fn format_call(mem: &AddressSpace, n: u32, args: &[u32; 6], outcome: Syscall
     let sig = signature(n);
     let ret = match outcome {
         SyscallOutcome::Return(v) => v,
-        SyscallOutcome::Exit(_) | SyscallOutcome::Signal(_) | SyscallOutcome::Sigreturn => 0,
+        SyscallOutcome::Exit(_) | SyscallOutcome::Signal(_) | SyscallOutcome::Sigreturn | SyscallOutcome::Suspend(_) => 0,
     };
     let shown: Vec<String> = sig
         .iter()
@@ -98,6 +98,7 @@ pub fn format_call(mem: &AddressSpace, n: u32, args: &[u32; 6], outcome: Syscall
         SyscallOutcome::Exit(status) => format!("? (exit {status})"),
         SyscallOutcome::Signal(sig) => format!("0 (signal {sig})"),
         SyscallOutcome::Sigreturn => "? (sigreturn)".to_string(),
+        SyscallOutcome::Suspend(_) => "? (waiting for a signal)".to_string(),
     };
     format!("{name}({}) = {result}", shown.join(", "))
 }
