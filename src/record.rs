@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use hbft_replication::log::{binary_sha256, LogHeader, LogWriter};
 use hbft_runtime::linux::HostEnvironment;
-use hbft_runtime::user_mode::{Journaling, RunReport, UserMode, UserModeConfig};
+use hbft_runtime::user_mode::{EngineKind, Journaling, RunReport, UserMode, UserModeConfig};
 
 use crate::run::{guest_argv_envp, report_end, sysroot_or_default, Engine};
 
@@ -21,7 +21,7 @@ pub struct RecordArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     epoch: Option<u64>,
     /// Execution engine.
-    #[arg(long, value_enum, default_value_t = Engine::Interp)]
+    #[arg(long, value_enum, default_value_t = Engine::Jit)]
     engine: Engine,
     /// Print instructions, epochs, events and log bytes per second to stderr.
     #[arg(long)]
@@ -56,7 +56,11 @@ pub fn record(args: RecordArgs) -> anyhow::Result<ExitCode> {
         argv,
         envp,
         epoch_len: config.epoch.unwrap_or(hbft_runtime::epoch::DEFAULT_EPOCH),
-        engine: format!("{:?}", config.engine).to_lowercase(),
+        engine: match config.engine {
+            EngineKind::Interp => "interp",
+            EngineKind::Jit { .. } => "jit",
+        }
+        .into(),
     };
     let writer = LogWriter::create(&args.log, &header)?;
     let journaling = Journaling::Live { env: Box::new(HostEnvironment), sink: Some(Box::new(writer)) };

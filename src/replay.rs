@@ -20,7 +20,7 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "FILE")]
     log: PathBuf,
     /// Execution engine (any engine replays a log recorded by any other).
-    #[arg(long, value_enum, default_value_t = Engine::Interp)]
+    #[arg(long, value_enum, default_value_t = Engine::Jit)]
     engine: Engine,
     /// Print instructions, epochs, events and log bytes per second to stderr.
     #[arg(long)]
