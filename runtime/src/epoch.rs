@@ -17,21 +17,22 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::journal::Interrupt;
 use crate::linux::timers::Timers;
 
-/// The default epoch length in retired instructions: 2^18 = 262,144.
+/// The default epoch length in retired instructions: 2^20 = 1,048,576.
 ///
-/// Measured with `hbft record` on `cpu_bound-O2 20` (82 M instructions,
-/// interpreter, host CPU seconds; README "Epochs and record/replay"): a
-/// journaled epoch end costs about 2.6 us (state hash over the dirty pages,
-/// one log frame), so recording costs 17% at 1K-instruction epochs, 6% at
-/// 4K, 2% at 16K-64K and at most 1% from 256K on; unjournaled epoch ends
-/// (`hbft run`) cost nothing measurable at any length. The other side of the
-/// trade is interrupt latency: an interrupt waits for the end of its epoch,
-/// at most 3.5 ms at 2^18 under the interpreter (~75 MIPS) — and a guest
-/// that waits for N timer signals needs N epochs. 2^18 also leaves room
-/// for replication (issue 7), which pays one acknowledgment round trip per
-/// epoch: ~50 us on loopback is 1.5% of a 3.5 ms epoch, and stays under 10%
-/// with an engine up to ~5 times faster than the interpreter.
-pub const DEFAULT_EPOCH: u64 = 1 << 18;
+/// Measured (README "Epochs and record/replay"): a journaled epoch end
+/// costs about 2.6 us (state hash over the dirty pages, one log frame), so
+/// recording `cpu_bound-O2 20` costs 17% at 1K-instruction epochs, 6% at 4K,
+/// 2% at 16K-64K and at most 1% from 256K on, under either engine;
+/// unjournaled epoch ends cost nothing measurable. Replication pays one
+/// acknowledgment round trip per epoch: `hbft primary --stats` measured
+/// 41 us per epoch on loopback (26 ms over 625 epochs of 256K), which is
+/// 12% of a 256K epoch under the JIT (~750 MIPS on `cpu_bound`, 0.35 ms)
+/// but 3% of a 1M one (1.4 ms). The price is interrupt latency: an
+/// interrupt waits for the end of its epoch, at most 1.4 ms under the JIT
+/// and 14 ms under the interpreter (~75 MIPS) — well inside interactive
+/// Ctrl-C latency — and a guest that waits for N timer signals needs N
+/// epochs.
+pub const DEFAULT_EPOCH: u64 = 1 << 20;
 
 /// Host signals forwarded to the guest (same numbers on the host and on
 /// Linux/parisc).
