@@ -4,6 +4,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use hbft_translator::jit::JitConfig;
 use hbft_runtime::user_mode::{EngineKind, RunReport, Termination, UserMode, UserModeConfig};
 
 #[derive(clap::Args)]
@@ -61,7 +62,7 @@ impl From<Engine> for EngineKind {
 fn engine_kind(engine: Engine, icount: Switch) -> EngineKind {
     match engine {
         Engine::Interp => EngineKind::Interp,
-        Engine::Jit => EngineKind::Jit { icount: icount == Switch::On },
+        Engine::Jit => EngineKind::Jit(JitConfig { icount: icount == Switch::On, ..JitConfig::default() }),
     }
 }
 

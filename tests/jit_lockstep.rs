@@ -8,8 +8,11 @@ mod common;
 mod lockstep;
 
 use hbft_runtime::user_mode::EngineKind;
+use hbft_translator::jit::JitConfig;
 
-const JIT: EngineKind = EngineKind::Jit { icount: true };
+/// Every block translated at once, and a code cache small enough to be
+/// flushed again and again.
+const JIT: EngineKind = EngineKind::Jit(JitConfig { icount: true, hot: 1, cache_bytes: 1 << 20 });
 
 /// Guests whose course depends on host time (interval timers fire by the
 /// host clock), so two runs differ whatever the engine.

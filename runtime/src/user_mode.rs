@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use hbft_frontend::elf::{ElfError, ElfImage};
 use hbft_translator::engine::Engine;
 use hbft_translator::interp::{Exit, Interpreter, Trap};
-use hbft_translator::jit::{Jit, JitError};
+use hbft_translator::jit::{Jit, JitConfig, JitError};
 use hbft_translator::memory::MemFault;
 use hbft_translator::state::{cr, CpuState};
 
@@ -98,14 +98,15 @@ pub enum RunError {
 pub enum EngineKind {
     /// The reference interpreter: exact per-instruction counting.
     Interp,
-    /// The Cranelift JIT; `icount: false` removes its injected instruction
-    /// counter (budgets become approximate, retired counts incomplete).
-    Jit { icount: bool },
+    /// The Cranelift JIT; without its injected instruction counter
+    /// (`icount: false`) budgets become approximate and retired counts
+    /// incomplete.
+    Jit(JitConfig),
 }
 
 impl Default for EngineKind {
     fn default() -> Self {
-        EngineKind::Jit { icount: true }
+        EngineKind::Jit(JitConfig::default())
     }
 }
 
@@ -113,7 +114,7 @@ impl EngineKind {
     fn build(self) -> Result<Box<dyn Engine<AddressSpace>>, JitError> {
         Ok(match self {
             EngineKind::Interp => Box::new(Interpreter::new()),
-            EngineKind::Jit { icount } => Box::new(Jit::new(icount)?),
+            EngineKind::Jit(config) => Box::new(Jit::new(config)?),
         })
     }
 }

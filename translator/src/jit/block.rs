@@ -36,8 +36,10 @@ pub(super) fn translate<M: GuestMemory>(mut l: Lower<'_>, mem: &M, start: u32, f
     let mut open = true;
     // How the block continues, decided where translation stops.
     let chain_after_branch = |branch: Option<(Next, bool)>, nullify: Nullify| match (branch, nullify) {
-        (Some((Next::Fixed, false)), Nullify::Never) => Chain::Slot,
-        (Some((Next::Either(taken), false)), Nullify::Never) => Chain::Either(taken),
+        (Some((Next::Fixed(to), false)), Nullify::Never) => Chain::Slot(to),
+        (Some((Next::Either(taken, to, fallthrough), false)), Nullify::Never) => {
+            Chain::Either(taken, to, fallthrough)
+        }
         (Some(_), Nullify::Never) => Chain::Lookup,
         _ => Chain::Return,
     };
@@ -54,7 +56,8 @@ pub(super) fn translate<M: GuestMemory>(mut l: Lower<'_>, mem: &M, start: u32, f
                 break Chain::Return;
             };
             let maybe_nullified = nullify == Nullify::Maybe;
-            let t = l.insn(&this, pc, maybe_nullified);
+            let back = branch.is_none().then(|| pc.wrapping_add(4));
+            let t = l.insn(&this, pc, maybe_nullified, back);
             counted += 1;
             ends_with_skip = false;
             nullify = t.nullify_next;
@@ -74,13 +77,14 @@ pub(super) fn translate<M: GuestMemory>(mut l: Lower<'_>, mem: &M, start: u32, f
         if pc % PAGE_SIZE == 0 || (counted >= MAX_BLOCK_INSNS && branch.is_none()) {
             // A delay slot on the next page is left to the interpreter.
             break match (branch, nullify) {
-                (None, Nullify::Never) => Chain::Slot,
+                (None, Nullify::Never) => Chain::Slot(pc),
                 _ => Chain::Return,
             };
         }
     };
+    let max_count = counted + ends_with_skip as u32;
     if open {
-        l.end(chain);
+        l.end(chain, max_count);
     }
-    l.finish(counted + ends_with_skip as u32)
+    l.finish(max_count)
 }

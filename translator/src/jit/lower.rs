@@ -115,9 +115,9 @@ pub(super) enum Next {
     /// Not a branch.
     Sequential,
     /// A fixed address.
-    Fixed,
-    /// One of two fixed addresses, by the flag (a conditional branch).
-    Either(Value),
+    Fixed(u32),
+    /// `Either(taken, target, fallthrough)`: a conditional branch.
+    Either(Value, u32, u32),
     /// Computed at run time (or changing space).
     Computed,
 }
@@ -129,10 +129,11 @@ pub(super) enum Chain {
     /// Back to the dispatcher.
     Return,
     /// To a fixed address: through a slot the dispatcher patches with the
-    /// target block once it exists.
-    Slot,
-    /// To one of two fixed addresses, each through its slot.
-    Either(Value),
+    /// target block once it exists (a jump back to the block's own start
+    /// loops inside the block while the budget allows).
+    Slot(u32),
+    /// To one of two fixed addresses, by the flag, each through its slot.
+    Either(Value, u32, u32),
     /// To an address known at run time: through the direct-mapped table.
     Lookup,
 }
@@ -169,8 +170,18 @@ struct InsnEffects {
 /// Builds one block function `(cpu, ctx) -> exit code`.
 pub(super) struct Lower<'f> {
     pub b: FunctionBuilder<'f>,
+    /// Guest address of the block.
+    start: u32,
     entry: Block,
     body: Block,
+    /// Instructions the budget still allows after block entry (I64).
+    limit: Variable,
+    /// The back of the queue before the current instruction, when fixed.
+    static_back: Option<u32>,
+    /// Re-execute exits, filled once the block's dirty set is final.
+    reexecute_exits: Vec<Block>,
+    /// Some instruction changes the space (`be`).
+    space_changed: bool,
     cpu: Value,
     ctx: Value,
     frontend: TargetFrontendConfig,
@@ -223,6 +234,7 @@ impl<'f> Lower<'f> {
         let cpu = b.block_params(entry)[0];
         let ctx = b.block_params(entry)[1];
         let body = b.create_block();
+        let limit = b.declare_var(types::I64);
         let mut inits = Vec::new();
         let mut var = |b: &mut FunctionBuilder, ty: Type, init: Init| {
             let v = b.declare_var(ty);
@@ -248,8 +260,13 @@ impl<'f> Lower<'f> {
         b.switch_to_block(body);
         Lower {
             b,
+            start: pc,
             entry,
             body,
+            limit,
+            static_back: None,
+            reexecute_exits: Vec::new(),
+            space_changed: false,
             cpu,
             ctx,
             frontend,
@@ -269,10 +286,18 @@ impl<'f> Lower<'f> {
     }
 
     /// Translates the instruction at `pc`; `maybe_nullified` when the
-    /// previous instruction may have nullified it. The builder must be in an
-    /// open block; afterwards it is in the block where execution continues
-    /// (if [`Translated::open`]).
-    pub fn insn(&mut self, insn: &hbft_frontend::Insn, pc: u32, maybe_nullified: bool) -> Translated {
+    /// previous instruction may have nullified it, `back` the back of the
+    /// queue when it is fixed (not in a delay slot). The builder must be in
+    /// an open block; afterwards it is in the block where execution
+    /// continues (if [`Translated::open`]).
+    pub fn insn(
+        &mut self,
+        insn: &hbft_frontend::Insn,
+        pc: u32,
+        maybe_nullified: bool,
+        back: Option<u32>,
+    ) -> Translated {
+        self.static_back = back;
         let skip = if maybe_nullified {
             let exec = self.b.create_block();
             let skip = self.b.create_block();
@@ -285,7 +310,6 @@ impl<'f> Lower<'f> {
         } else {
             None
         };
-        let dirty_before = self.dirty;
         self.fx = InsnEffects::default();
         let flow = crate::semantics::translate(self, insn, pc);
         let fx = std::mem::take(&mut self.fx);
@@ -314,9 +338,9 @@ impl<'f> Lower<'f> {
         }
         if let Some(reexecute) = fx.reexecute {
             self.b.seal_block(reexecute);
-            self.b.switch_to_block(reexecute);
-            self.exit(EXIT_REEXECUTE, true, dirty_before);
+            self.reexecute_exits.push(reexecute);
         }
+        self.space_changed |= fx.next_space.is_some();
         let next = match fx.next {
             None => Next::Sequential,
             Some(_) if fx.next_space.is_some() => Next::Computed,
@@ -349,37 +373,66 @@ impl<'f> Lower<'f> {
 
     /// Ends the block where the builder is: the state after the last
     /// instruction goes back to the CPU state, then execution continues as
-    /// `chain` says.
-    pub fn end(&mut self, chain: Chain) {
+    /// `chain` says. `max_count` is the block's budget need (see
+    /// [`Lower::finish`]).
+    pub fn end(&mut self, chain: Chain, max_count: u32) {
         match chain {
-            Chain::Return => self.exit(EXIT_CONTINUE, false, self.dirty),
-            Chain::Slot | Chain::Lookup => self.exit_chained(chain),
-            Chain::Either(taken) => {
-                let (to, fallthrough) = (self.b.create_block(), self.b.create_block());
-                self.b.ins().brif(taken, to, &[], fallthrough, &[]);
-                for block in [to, fallthrough] {
+            Chain::Return => self.exit(EXIT_CONTINUE, false),
+            Chain::Slot(_) | Chain::Lookup => self.exit_chained(chain, max_count),
+            Chain::Either(taken, to, fallthrough) => {
+                let (yes, no) = (self.b.create_block(), self.b.create_block());
+                self.b.ins().brif(taken, yes, &[], no, &[]);
+                for (block, target) in [(yes, to), (no, fallthrough)] {
                     self.b.seal_block(block);
                     self.b.switch_to_block(block);
-                    self.exit_chained(Chain::Slot);
+                    self.exit_chained(Chain::Slot(target), max_count);
                 }
             }
         }
     }
 
-    /// The final exit of a block that leaves a plain block entry: the state
-    /// is written back, then the next block is tail-called when known.
-    fn exit_chained(&mut self, chain: Chain) {
-        self.write_back(false, self.dirty);
+    /// The final exit of a block that leaves a plain block entry: back to
+    /// the block's start while the budget allows, otherwise the state is
+    /// written back and the next block tail-called when known.
+    fn exit_chained(&mut self, chain: Chain, max_count: u32) {
+        if let Chain::Slot(target) = chain {
+            if target == self.start {
+                let again = self.b.create_block();
+                let out = if self.icount {
+                    let out = self.b.create_block();
+                    let count = self.b.use_var(self.q.count);
+                    let need = self.b.ins().iadd_imm_s(count, max_count as i64);
+                    let limit = self.b.use_var(self.limit);
+                    let fits = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, need, limit);
+                    self.b.ins().brif(fits, again, &[], out, &[]);
+                    self.b.seal_block(out);
+                    Some(out)
+                } else {
+                    self.b.ins().jump(again, &[]);
+                    None
+                };
+                self.b.seal_block(again);
+                self.b.switch_to_block(again);
+                let front = self.b.ins().iconst(types::I32, self.start as i64);
+                let back = self.b.ins().iconst(types::I32, self.start.wrapping_add(4) as i64);
+                let n = self.b.ins().iconst(types::I8, 0);
+                self.b.def_var(self.q.front, front);
+                self.b.def_var(self.q.back, back);
+                self.b.def_var(self.q.n, n);
+                self.b.ins().jump(self.body, &[]);
+                match out {
+                    Some(out) => self.b.switch_to_block(out),
+                    None => return,
+                }
+            }
+        }
+        self.write_state();
         let sig = *self.block_sig.get_or_insert_with(|| {
             let sig = self.b.func.signature.clone();
             self.b.import_signature(sig)
         });
         let (go, back) = (self.b.create_block(), self.b.create_block());
-        let ret = |l: &mut Self| {
-            let code = l.b.ins().iconst(types::I32, EXIT_CONTINUE as i64);
-            l.b.ins().return_(&[code]);
-        };
-        let code = if let Chain::Slot = chain {
+        let code = if let Chain::Slot(_) = chain {
             let slot = self.slots + 8 * self.slots_used as u64;
             self.slots_used += 1;
             let at = self.b.ins().iconst(types::I64, slot as i64);
@@ -392,7 +445,8 @@ impl<'f> Lower<'f> {
             self.b.switch_to_block(back);
             let ctx_at = offset_of!(JitContext, exit_slot) as i32;
             self.b.ins().store(state_flags(), at, self.ctx, ctx_at);
-            ret(self);
+            self.write_queue(false);
+            self.ret(EXIT_CONTINUE);
             self.b.switch_to_block(go);
             code
         } else {
@@ -409,11 +463,22 @@ impl<'f> Lower<'f> {
             self.b.seal_block(go);
             self.b.seal_block(back);
             self.b.switch_to_block(back);
-            ret(self);
+            self.write_queue(false);
+            self.ret(EXIT_CONTINUE);
             self.b.switch_to_block(go);
             self.b.ins().load(types::I64, state_flags(), entry, FAST_ENTRY_CODE as i32)
         };
+        // The next block knows its own address; only the spaces, which it
+        // loads, must be current.
+        if self.space_changed {
+            self.write_spaces();
+        }
         self.b.ins().return_call_indirect(sig, code, &[self.cpu, self.ctx]);
+    }
+
+    fn ret(&mut self, code: u32) {
+        let code = self.b.ins().iconst(types::I32, code as i64);
+        self.b.ins().return_(&[code]);
     }
 
     /// Fills the entry block: the budget check (when counting) against
@@ -423,7 +488,12 @@ impl<'f> Lower<'f> {
     /// before it) — and the loads of every variable used.
     /// Returns the number of chaining slots the block uses.
     pub fn finish(mut self, max_count: u32) -> u32 {
+        for block in std::mem::take(&mut self.reexecute_exits) {
+            self.b.switch_to_block(block);
+            self.exit(EXIT_REEXECUTE, true);
+        }
         let loads = self.b.create_block();
+        let mut limit = None;
         self.b.switch_to_block(self.entry);
         if self.icount {
             let nofit = self.b.create_block();
@@ -441,11 +511,23 @@ impl<'f> Lower<'f> {
             );
             let need = self.b.ins().iadd_imm_s(retired, max_count as i64);
             let fits = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, need, stop_at);
+            limit = Some(self.b.ins().isub(stop_at, retired));
             self.b.ins().brif(fits, loads, &[], nofit, &[]);
             self.b.seal_block(nofit);
             self.b.switch_to_block(nofit);
-            let code = self.b.ins().iconst(types::I32, EXIT_NOFIT as i64);
-            self.b.ins().return_(&[code]);
+            // Chained blocks leave the queue to the block they enter: this
+            // one's start.
+            let front = self.b.ins().iconst(types::I32, self.start as i64);
+            let back = self.b.ins().iconst(types::I32, self.start.wrapping_add(4) as i64);
+            let zero = self.b.ins().iconst(types::I32, 0);
+            for (v, at) in [
+                (front, offset_of!(CpuState, iaoq_front)),
+                (back, offset_of!(CpuState, iaoq_back)),
+                (zero, offset_of!(CpuState, psw_n)),
+            ] {
+                self.b.ins().store(state_flags(), v, self.cpu, at as i32);
+            }
+            self.ret(EXIT_NOFIT);
         } else {
             self.b.ins().jump(loads, &[]);
         }
@@ -459,6 +541,9 @@ impl<'f> Lower<'f> {
                 Init::Const(ty, v) => self.b.ins().iconst(ty, v),
             };
             self.b.def_var(var, v);
+        }
+        if let Some(limit) = limit {
+            self.b.def_var(self.limit, limit);
         }
         self.b.ins().jump(self.body, &[]);
         self.b.seal_block(self.body);
@@ -490,35 +575,43 @@ impl<'f> Lower<'f> {
         self.b.def_var(self.q.n, n);
     }
 
-    /// Writes the state back and returns `code`.
-    fn exit(&mut self, code: u32, executing: bool, dirty: u128) {
-        self.write_back(executing, dirty);
-        let code = self.b.ins().iconst(types::I32, code as i64);
-        self.b.ins().return_(&[code]);
+    /// Writes the state back and returns `code`. `executing`: the state is
+    /// the one before an instruction that executes (PSW N clear); otherwise
+    /// the queue variables' nullification is stored.
+    fn exit(&mut self, code: u32, executing: bool) {
+        self.write_state();
+        self.write_queue(executing);
+        self.ret(code);
     }
 
-    /// Writes the `dirty` slots, the queue and the count back to the CPU
-    /// state. `executing`: the state is the one before an instruction that
-    /// executes (PSW N clear); otherwise the queue variables' nullification
-    /// is stored.
-    fn write_back(&mut self, executing: bool, dirty: u128) {
+    /// Writes the registers the block changed and the retired count.
+    fn write_state(&mut self) {
         for slot in 0..SLOTS {
-            if dirty & (1u128 << slot) != 0 {
+            if self.dirty & (1u128 << slot) != 0 {
                 let var = self.state[slot].expect("a dirty slot has a variable");
                 let v = self.b.use_var(var);
                 self.b.ins().store(state_flags(), v, self.cpu, slot_place(slot).0);
             }
         }
-        let fields = [
+        if self.icount {
+            let at = offset_of!(CpuState, retired) as i32;
+            let retired = self.b.ins().load(types::I64, state_flags(), self.cpu, at);
+            let count = self.b.use_var(self.q.count);
+            let retired = self.b.ins().iadd(retired, count);
+            self.b.ins().store(state_flags(), retired, self.cpu, at);
+        }
+    }
+
+    /// Writes the instruction address queue and PSW N (see [`Lower::exit`]).
+    fn write_queue(&mut self, executing: bool) {
+        for (var, at) in [
             (self.q.front, offset_of!(CpuState, iaoq_front)),
             (self.q.back, offset_of!(CpuState, iaoq_back)),
-            (self.q.front_space, offset_of!(CpuState, iasq_front)),
-            (self.q.back_space, offset_of!(CpuState, iasq_back)),
-        ];
-        for (var, at) in fields {
+        ] {
             let v = self.b.use_var(var);
             self.b.ins().store(state_flags(), v, self.cpu, at as i32);
         }
+        self.write_spaces();
         let n = if executing {
             self.b.ins().iconst(types::I32, 0)
         } else {
@@ -526,12 +619,15 @@ impl<'f> Lower<'f> {
             self.b.ins().uextend(types::I32, n)
         };
         self.b.ins().store(state_flags(), n, self.cpu, offset_of!(CpuState, psw_n) as i32);
-        if self.icount {
-            let at = offset_of!(CpuState, retired) as i32;
-            let retired = self.b.ins().load(types::I64, state_flags(), self.cpu, at);
-            let count = self.b.use_var(self.q.count);
-            let retired = self.b.ins().iadd(retired, count);
-            self.b.ins().store(state_flags(), retired, self.cpu, at);
+    }
+
+    fn write_spaces(&mut self) {
+        for (var, at) in [
+            (self.q.front_space, offset_of!(CpuState, iasq_front)),
+            (self.q.back_space, offset_of!(CpuState, iasq_back)),
+        ] {
+            let v = self.b.use_var(var);
+            self.b.ins().store(state_flags(), v, self.cpu, at as i32);
         }
     }
 
@@ -567,8 +663,8 @@ impl<'f> Lower<'f> {
 
     /// What a branch target value is known to be.
     fn known_target(&self, v: Value) -> Next {
-        if self.const_of(v).is_some() {
-            return Next::Fixed;
+        if let Some(t) = self.const_of(v) {
+            return Next::Fixed(t as u32);
         }
         let dfg = &self.b.func.dfg;
         if let ValueDef::Result(inst, _) = dfg.value_def(v) {
@@ -577,8 +673,8 @@ impl<'f> Lower<'f> {
                 args: [taken, to, fallthrough],
             } = dfg.insts[inst]
             {
-                if self.const_of(to).is_some() && self.const_of(fallthrough).is_some() {
-                    return Next::Either(taken);
+                if let (Some(t), Some(f)) = (self.const_of(to), self.const_of(fallthrough)) {
+                    return Next::Either(taken, t as u32, f as u32);
                 }
             }
         }
@@ -755,7 +851,10 @@ impl Emitter for Lower<'_> {
         self.write_slot(SLOT_V, v)
     }
     fn iaoq_back(&mut self) -> Value {
-        self.b.use_var(self.q.back)
+        match self.static_back {
+            Some(back) => self.b.ins().iconst(types::I32, back as i64),
+            None => self.b.use_var(self.q.back),
+        }
     }
     fn iasq_back(&mut self) -> Value {
         self.b.use_var(self.q.back_space)
@@ -914,9 +1013,10 @@ impl Emitter for Lower<'_> {
         self.fx.next = Some(target);
     }
     fn branch_if(&mut self, taken: Value, target: Value) {
-        let fallthrough = match self.fx.next {
-            Some(v) => v,
-            None => {
+        let fallthrough = match (self.fx.next, self.static_back) {
+            (Some(v), _) => v,
+            (None, Some(back)) => self.b.ins().iconst(types::I32, back.wrapping_add(4) as i64),
+            (None, None) => {
                 let back = self.b.use_var(self.q.back);
                 self.b.ins().iadd_imm_s(back, 4)
             }

@@ -31,7 +31,7 @@
 //!
 //! # `icount` off
 //!
-//! [`Jit::new`] with `icount: false` removes the injected counter (the entry
+//! [`JitConfig::icount`] `false` removes the injected counter (the entry
 //! check and the count) to measure its cost. Events and faults stay exact,
 //! but translated code no longer advances `CpuState::retired`: only
 //! instructions the interpreter steps are counted, and budgets are not
@@ -92,10 +92,26 @@ struct JitContext {
 /// returns its exit code.
 type EnterFn = unsafe extern "C" fn(*mut CpuState, *mut JitContext, usize) -> u32;
 
-/// Times a block address must be reached before it is translated; colder
-/// code is interpreted (translation costs about as much as interpreting a
-/// few thousand instructions).
-const HOT: u32 = 8;
+/// How a [`Jit`] works; [`JitConfig::default`] is what `hbft run` uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JitConfig {
+    /// The injected instruction counter (see the module documentation).
+    pub icount: bool,
+    /// Times a block address must be reached before it is translated;
+    /// colder code is interpreted.
+    pub hot: u32,
+    /// Bytes of host code the cache holds before it is flushed.
+    pub cache_bytes: usize,
+}
+
+impl Default for JitConfig {
+    /// Translating a block costs about as much as interpreting some ten
+    /// thousand instructions, so only blocks reached a thousand times are
+    /// worth it (measured on the prebuilt guests: 1024 beats 8, 64 and 256).
+    fn default() -> Self {
+        JitConfig { icount: true, hot: 1024, cache_bytes: CODE_REGION_BYTES }
+    }
+}
 
 /// Why a JIT could not be created.
 #[derive(Debug, thiserror::Error)]
@@ -204,7 +220,7 @@ pub struct Jit {
     cache: CodeCache,
     compiler: Compiler,
     enter: EnterFn,
-    icount: bool,
+    config: JitConfig,
     ctx: Box<JitContext>,
     /// Times each untranslated block address was reached.
     heat: HashMap<u32, u32>,
@@ -212,16 +228,9 @@ pub struct Jit {
 }
 
 impl Jit {
-    /// A JIT with the instruction counter (`icount`) or without it (see the
-    /// module documentation).
-    pub fn new(icount: bool) -> Result<Jit, JitError> {
-        Jit::with_cache_size(icount, CODE_REGION_BYTES)
-    }
-
-    /// A JIT whose code cache holds `bytes` of host code.
-    pub fn with_cache_size(icount: bool, bytes: usize) -> Result<Jit, JitError> {
+    pub fn new(config: JitConfig) -> Result<Jit, JitError> {
         let mut compiler = Compiler::new()?;
-        let mut cache = CodeCache::new(bytes).map_err(JitError::CodeCache)?;
+        let mut cache = CodeCache::new(config.cache_bytes).map_err(JitError::CodeCache)?;
         let trampoline = compiler
             .trampoline()
             .ok_or_else(|| JitError::Host("cannot compile the entry trampoline".into()))?;
@@ -247,7 +256,7 @@ impl Jit {
             compiler,
             enter,
             heat: HashMap::new(),
-            icount,
+            config,
             stats: JitStats::default(),
         })
     }
@@ -286,6 +295,7 @@ impl Jit {
             if pc < GATEWAY_END {
                 return Exit::Gateway { offset: pc };
             }
+            let flushes = self.cache.flushes;
             let code = match self.cache.lookup(pc) {
                 Some(code) => code,
                 None => match self.translate_if_hot(mem, pc) {
@@ -300,7 +310,8 @@ impl Jit {
                 },
             };
             let slot = std::mem::take(&mut link);
-            if slot != 0 {
+            // A flush while translating freed the slot with everything else.
+            if slot != 0 && self.cache.flushes == flushes {
                 self.cache.link(slot, pc, code);
             }
             // SAFETY: `code` is a live block compiled with the block
@@ -372,7 +383,7 @@ impl Jit {
     fn translate_if_hot<M: FlatMemory>(&mut self, mem: &M, pc: u32) -> Option<usize> {
         let heat = self.heat.entry(pc).or_insert(0);
         *heat += 1;
-        if *heat < HOT {
+        if *heat < self.config.hot {
             return None;
         }
         self.heat.remove(&pc);
@@ -390,7 +401,7 @@ impl Jit {
 
     fn translate<M: FlatMemory>(&mut self, mem: &M, pc: u32) -> Option<Result<usize, cache::Full>> {
         let slots = self.cache.free_slots();
-        let (code, used) = self.compiler.compile(mem, pc, self.icount, slots)?;
+        let (code, used) = self.compiler.compile(mem, pc, self.config.icount, slots)?;
         self.stats.translated += 1;
         Some(self.cache.insert(pc, code, used))
     }
