@@ -15,6 +15,10 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use sha2::{Digest, Sha256};
 
+/// The demo guest's arguments: 40 lines, each after the Collatz
+/// trajectories of 6000 numbers (about 280 M instructions: 1–2 s under the JIT).
+const GUEST_ARGS: [&str; 2] = ["40", "6000"];
+
 /// The demo guest, built by `make -C guests prebuilt`.
 pub(crate) const GUEST: &[u8] = include_bytes!("../guests/prebuilt/demo-O2");
 
@@ -75,6 +79,17 @@ fn summary(bytes: &[u8]) -> String {
     format!("{lines:3} lines {:6} bytes  sha256 {}", bytes.len(), hex_prefix(bytes))
 }
 
+/// Every line of an exited child's stderr: its reader ends at end of file,
+/// shortly after the exit (at most a second is waited for).
+pub(crate) fn drain(lines: &mpsc::Receiver<(Instant, String)>) -> Vec<(Instant, String)> {
+    let deadline = Instant::now() + Duration::from_secs(1);
+    let mut all = Vec::new();
+    while let Ok(line) = lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+        all.push(line);
+    }
+    all
+}
+
 /// The first 8 bytes of the SHA-256 of `bytes`, in hex.
 fn hex_prefix(bytes: &[u8]) -> String {
     Sha256::digest(bytes)[..8].iter().map(|b| format!("{b:02x}")).collect()
@@ -110,6 +125,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let status = Command::new(&exe)
         .arg("run")
         .arg(&guest)
+        .args(GUEST_ARGS)
         .stdin(Stdio::null())
         .stdout(out.try_clone()?)
         .stderr(out)
@@ -126,7 +142,7 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         let mut cmd = Command::new(&exe);
         cmd.arg(role).arg(peer_flag).arg(peer);
         cmd.arg("--output").arg(&replicated).arg("--key-file").arg(file("key")).args(&epoch);
-        cmd.arg("--").arg(&guest);
+        cmd.arg("--").arg(&guest).args(GUEST_ARGS);
         cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
         cmd
     };
@@ -168,8 +184,8 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     } else {
         println!("    {:.3} s  primary SIGKILLed ({lines_at_kill} lines on the output device)", killed_at.as_secs_f64());
     }
-    let mut remarks: Vec<(Instant, String)> = backup_lines.try_iter().collect();
-    remarks.extend(primary_lines.try_iter().map(|(t, l)| (t, format!("primary: {l}"))));
+    let mut remarks = drain(&backup_lines);
+    remarks.extend(drain(&primary_lines).into_iter().map(|(t, l)| (t, format!("primary: {l}"))));
     remarks.sort_by_key(|(t, _)| *t);
     for (t, line) in remarks {
         println!("    {:.3} s  {}", at(t), line.strip_prefix("hbft ").unwrap_or(&line));

@@ -44,7 +44,7 @@ pub struct ReplicaOptions {
     #[arg(long, value_name = "MS", default_value_t = DEFAULT_TIMEOUT.as_millis() as u64, value_parser = clap::value_parser!(u64).range(10..))]
     timeout: u64,
     /// Execution engine.
-    #[arg(long, value_enum, default_value_t = Engine::Interp)]
+    #[arg(long, value_enum, default_value_t = Engine::Jit)]
     engine: Engine,
     /// Print instructions, epochs and speed to stderr at the end.
     #[arg(long)]

@@ -1,10 +1,12 @@
 //! The backup's side of the protocol: an [`EpochSource`] fed by the primary.
 //!
-//! A thread receives the primary's frames, acknowledges every epoch end,
-//! run end and output notice as soon as it has it (the primary waits for
-//! that, not for the backup's execution), and queues the journal entries.
-//! The run loop executes epoch E only once E's end is queued: the backup
-//! runs one epoch behind and never lacks an environment result.
+//! A thread receives the primary's frames, acknowledges every run end and
+//! output notice as soon as it has it, and queues the journal entries. The
+//! run loop executes epoch E only once E's end is queued, and acknowledges
+//! E's end when it starts executing E: the backup then has all of E's data
+//! and has finished E-1, so it runs at most one epoch behind the primary
+//! (which waits for that acknowledgment under `--sync epoch`), never lacks
+//! an environment result, and has at most one epoch to finish at failover.
 //!
 //! When the primary fails, the backup finishes every epoch it has whole,
 //! drops the results of the unfinished one, and goes live at that epoch's
@@ -15,7 +17,7 @@
 //! account.
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::mpsc;
@@ -31,7 +33,9 @@ use crate::output::OutputDevice;
 
 /// What the receiving thread hands the run loop.
 enum Incoming {
-    Entry(Entry, Option<DevicePositions>),
+    /// A journal entry; an epoch end comes with its device positions and
+    /// its frame's sequence number (for the acknowledgment).
+    Entry(Entry, Option<(DevicePositions, u64)>),
     /// The primary failed.
     Gone(Failure),
     /// A frame that is not journal data where journal data was expected.
@@ -90,14 +94,14 @@ fn receive(mut receiver: Receiver, sender: Sender, queue: mpsc::Sender<Incoming>
     loop {
         let item = match receiver.recv() {
             Ok((seq, message)) => {
-                if matches!(message, Message::EpochEnd { .. } | Message::RunEnd(_) | Message::OutputNotice { .. }) {
+                if matches!(message, Message::RunEnd(_) | Message::OutputNotice { .. }) {
                     // A failed ack shows up as a failed receive next.
                     let _ = sender.send(&Message::Ack { upto: seq });
                 }
                 let entry = match message {
                     Message::EnvResult(bytes) => decode(&bytes, "environment result").map(|r| (Entry::Env(r), None)),
                     Message::EpochEnd { record, devices, .. } => {
-                        decode(&record, "epoch end").map(|e| (Entry::EpochEnd(e), Some(devices)))
+                        decode(&record, "epoch end").map(|e| (Entry::EpochEnd(e), Some((devices, seq))))
                     }
                     Message::RunEnd(bytes) => {
                         ended = true;
@@ -138,6 +142,8 @@ pub struct LiveOutput {
 pub struct BackupSource {
     incoming: mpsc::Receiver<Incoming>,
     pending: VecDeque<(Entry, Option<DevicePositions>)>,
+    /// Sequence numbers of the queued epoch ends' frames, by epoch.
+    end_frames: BTreeMap<u64, u64>,
     /// The last epoch whose end is queued.
     complete_through: Option<u64>,
     run_ended: bool,
@@ -174,6 +180,7 @@ impl BackupSource {
         let source = BackupSource {
             incoming,
             pending: VecDeque::new(),
+            end_frames: BTreeMap::new(),
             complete_through: None,
             run_ended: false,
             failure: None,
@@ -191,13 +198,16 @@ impl BackupSource {
     fn fill(&mut self, epoch: u64) -> Result<(), JournalError> {
         while !self.has_epoch(epoch) && self.failure.is_none() {
             match self.incoming.recv() {
-                Ok(Incoming::Entry(entry, devices)) => {
+                Ok(Incoming::Entry(entry, end_frame)) => {
                     match &entry {
                         Entry::EpochEnd(end) => self.complete_through = Some(end.epoch),
                         Entry::RunEnd(_) => self.run_ended = true,
                         Entry::Env(_) => {}
                     }
-                    self.pending.push_back((entry, devices));
+                    if let (Entry::EpochEnd(end), Some((_, seq))) = (&entry, end_frame) {
+                        self.end_frames.insert(end.epoch, seq);
+                    }
+                    self.pending.push_back((entry, end_frame.map(|(devices, _)| devices)));
                 }
                 Ok(Incoming::Gone(failure)) => self.failure = Some(failure),
                 Ok(Incoming::Broken(why)) => return Err(why.into()),
@@ -250,6 +260,10 @@ impl EpochSource for BackupSource {
     fn begin_epoch(&mut self, epoch: u64) -> Result<EpochStart, JournalError> {
         self.fill(epoch)?;
         if self.has_epoch(epoch) {
+            if let Some(seq) = self.end_frames.remove(&epoch) {
+                // A failed ack shows up as a failed receive.
+                let _ = self.sender.send(&Message::Ack { upto: seq });
+            }
             return Ok(EpochStart::Recorded);
         }
         let failure = self.failure.take().expect("fill stops only with the epoch whole or the primary gone");
@@ -302,11 +316,11 @@ mod tests {
         primary.sender.send(&env(EnvRecord::Write(Ok(5)))).unwrap();
         let (end_seq, _) = primary.sender.send(&end(0, 5)).unwrap();
         primary.sender.send(&env(EnvRecord::Write(Ok(3)))).unwrap();
-        // Epoch 0's end is acknowledged on receipt.
+        // Epoch 0's end is acknowledged when the backup starts epoch 0.
+        assert!(matches!(source.begin_epoch(0).unwrap(), EpochStart::Recorded));
         assert_eq!(primary.receiver.recv().unwrap().1, Message::Ack { upto: end_seq });
         primary.sender.close();
 
-        assert!(matches!(source.begin_epoch(0).unwrap(), EpochStart::Recorded));
         assert_eq!(source.next_entry().unwrap(), Entry::Env(EnvRecord::Write(Ok(5))));
         assert!(matches!(source.next_entry().unwrap(), Entry::EpochEnd(EpochEnd { epoch: 0, .. })));
         let EpochStart::GoLive(mut takeover) = source.begin_epoch(1).unwrap() else { panic!("epoch 1 is not whole") };

@@ -5,8 +5,10 @@
 //! of epoch E the primary sends the epoch's end (interrupts, state hash,
 //! device positions) and, under [`SyncRule::Epoch`], waits for the backup's
 //! acknowledgment before the run loop delivers the interrupts and starts
-//! E+1. Under [`SyncRule::Output`] it waits only before the guest's next
-//! output, for an acknowledgment of everything sent so far.
+//! E+1 (the backup acknowledges once it has E and starts executing it, so
+//! it is never more than an epoch behind). Under [`SyncRule::Output`] the
+//! primary waits only before the guest's next output, for an
+//! acknowledgment of everything sent so far.
 //!
 //! A thread reads the backup's frames: cumulative acks, a divergence
 //! report, or the backup's failure. A failed backup leaves the primary
@@ -64,7 +66,8 @@ fn watch_backup(mut receiver: Receiver, watch: Shared) {
         let received = receiver.recv();
         let mut w = state.lock().unwrap_or_else(|e| e.into_inner());
         match received {
-            Ok((_, Message::Ack { upto })) => w.acked = Some(upto),
+            // Acks come from two threads of the backup: keep the highest.
+            Ok((_, Message::Ack { upto })) => w.acked = w.acked.max(Some(upto)),
             Ok((_, Message::Diverged { epoch, detail })) => w.diverged = Some((epoch, detail)),
             Ok((_, Message::Bye { .. })) => w.lost = Some("the backup stopped".into()),
             Ok((_, other)) => w.lost = Some(format!("unexpected message of kind {} from the backup", other.kind())),

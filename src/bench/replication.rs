@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 
-use crate::demo::{random_u64, stderr_lines, wait_with_deadline, Scratch, GUEST as DEMO_GUEST};
+use crate::demo::{drain, random_u64, stderr_lines, wait_with_deadline, Scratch, GUEST as DEMO_GUEST};
 
 const CPU_GUEST: &[u8] = include_bytes!("../../guests/prebuilt/cpu_bound-O2");
 
@@ -167,7 +167,7 @@ impl Bench {
         primary.kill()?;
         primary.wait()?;
         wait_with_deadline(&mut backup, Instant::now() + Duration::from_secs(600), "the backup")?;
-        let account = lines.try_iter().map(|(_, l)| l).find(|l| l.contains("live from epoch"));
+        let account = drain(&lines).into_iter().map(|(_, l)| l).find(|l| l.contains("live from epoch"));
         let Some(account) = account else { bail!("the primary finished before the kill") };
         let number_after = |label: &str| -> Option<f64> {
             let rest = &account[account.find(label)? + label.len()..];
