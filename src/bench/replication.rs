@@ -1,6 +1,6 @@
 //! `hbft bench replication`: what replication costs, and how fast failover is.
 //!
-//! For a CPU-bound guest (cpu_bound 10: 41 M instructions, one line of
+//! For a CPU-bound guest (cpu_bound 50: 205 M instructions, one line of
 //! output) and an output-heavy one (demo 2000 20: 50 M instructions, 2000
 //! writes), at epoch lengths from 1K to 16M instructions, it times
 //! `hbft run --epoch N` and a primary/backup pair with `--sync epoch` and
@@ -197,11 +197,11 @@ pub fn run(args: ReplicationArgs) -> anyhow::Result<ExitCode> {
     std::fs::write(scratch.0.join("key"), key)?;
     let bench = Bench { exe: std::env::current_exe()?, scratch };
     let guests = [
-        Guest { name: "cpu-bound", file: bench.path("cpu_bound"), args: &["10"] },
+        Guest { name: "cpu-bound", file: bench.path("cpu_bound"), args: &["50"] },
         Guest { name: "output-heavy", file: bench.path("demo"), args: &["2000", "20"] },
     ];
     let delay = Duration::from_millis(args.latency_ms);
-    println!("hbft bench replication: primary wall time / unreplicated wall time (interpreter)");
+    println!("hbft bench replication: primary wall time / unreplicated wall time (default engine)");
     println!("slow link: +{} ms each way through a delaying proxy", args.latency_ms);
     println!(
         "{:<13} {:>9} {:>13} {:>15} {:>16} {:>11} {:>12}",
