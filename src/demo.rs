@@ -24,8 +24,9 @@ pub(crate) const GUEST: &[u8] = include_bytes!("../guests/prebuilt/demo-O2");
 
 #[derive(clap::Args)]
 pub struct DemoArgs {
-    /// Kill the primary this many milliseconds after it starts (default: a
-    /// random instant between 20% and 70% of the unreplicated run time).
+    /// Kill the primary this many milliseconds after it starts (default: at
+    /// a random instant after it has written between 5 and 34 of its 40
+    /// lines, so that the kill always lands mid-run however busy the host).
     #[arg(long, value_name = "MS")]
     kill_at: Option<u64>,
     /// Epoch length in retired instructions.
@@ -77,6 +78,11 @@ pub(crate) fn stderr_lines(child: &mut Child) -> mpsc::Receiver<(Instant, String
 fn summary(bytes: &[u8]) -> String {
     let lines = bytes.iter().filter(|&&b| b == b'\n').count();
     format!("{lines:3} lines {:6} bytes  sha256 {}", bytes.len(), hex_prefix(bytes))
+}
+
+/// Lines in the file at `path` so far (0 if it cannot be read).
+fn count_lines(path: &Path) -> usize {
+    std::fs::read(path).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count())
 }
 
 /// Every line of an exited child's stderr: its reader ends at end of file,
@@ -152,19 +158,26 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let Some(addr) = first.strip_prefix("hbft backup: listening on ") else {
         bail!("the backup did not start: {first}");
     };
-    let kill_after = match args.kill_at {
-        Some(ms) => Duration::from_millis(ms),
-        None => unreplicated_time.mul_f64(0.2 + 0.5 * (random_u64() % 1000) as f64 / 1000.0),
-    };
     let t0 = Instant::now();
     let mut primary = common("primary", "--backup", addr).spawn().context("cannot start the primary")?;
     let primary_lines = stderr_lines(&mut primary);
-    std::thread::sleep(kill_after);
+    match args.kill_at {
+        Some(ms) => std::thread::sleep(Duration::from_millis(ms)),
+        None => {
+            // A random line, then a random instant within the work for the next one.
+            let lines = 5 + (random_u64() % 30) as usize;
+            while count_lines(&replicated) < lines && primary.try_wait()?.is_none() {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            let per_line = unreplicated_time / 40;
+            std::thread::sleep(per_line.mul_f64((random_u64() % 1000) as f64 / 1000.0));
+        }
+    }
     let finished_early = primary.try_wait()?.is_some();
     primary.kill().ok();
     let killed_at = t0.elapsed();
     primary.wait()?;
-    let lines_at_kill = std::fs::read(&replicated).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count());
+    let lines_at_kill = count_lines(&replicated);
     let deadline = Instant::now() + Duration::from_secs(30) + unreplicated_time * 10;
     let backup_status = wait_with_deadline(&mut backup, deadline, "the backup")?;
     let backup_done = t0.elapsed();
