@@ -268,3 +268,26 @@ fn host_sigterm_kills_the_guest_the_same_way_in_replay() {
     assert_eq!(replayed.code(), Some(128 + 15), "{}", replayed.stderr_str());
     assert_eq!(replayed.stderr, recorded.stderr);
 }
+
+#[test]
+fn a_repeated_sigterm_ends_hbft_blocked_in_a_read_for_the_guest() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+    let guest = prebuilt_dir().join("echo_stdin-O2");
+    let mut child = command(common::hbft(), ["run"]).arg(&guest).stdin(Stdio::piped()).stdout(Stdio::null()).spawn().unwrap();
+    let _open_stdin = child.stdin.take();
+    std::thread::sleep(Duration::from_millis(300));
+    for _ in 0..2 {
+        assert!(run(&mut command("kill", ["-TERM".to_string(), child.id().to_string()])).success());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "hbft ignored two SIGTERMs");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.signal(), Some(15), "{status:?}");
+}

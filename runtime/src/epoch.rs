@@ -42,12 +42,23 @@ const FORWARDED: [libc::c_int; 3] = [libc::SIGHUP, libc::SIGINT, libc::SIGTERM];
 static RECEIVED: AtomicU64 = AtomicU64::new(0);
 
 extern "C" fn note_signal(sig: libc::c_int) {
-    // Only an atomic store: async-signal-safe.
-    RECEIVED.fetch_or(1 << sig, Ordering::SeqCst);
+    let bit = 1 << sig;
+    // Only atomics, signal() and raise(): async-signal-safe.
+    if RECEIVED.fetch_or(bit, Ordering::SeqCst) & bit != 0 {
+        // The second one before the guest took the first: hbft is blocked in
+        // a host call for the guest (a read of a quiet terminal or pipe), so
+        // the signal acts on hbft itself, as it would without forwarding.
+        // SAFETY: resetting the disposition and re-raising is async-signal-safe.
+        unsafe {
+            libc::signal(sig, libc::SIG_DFL);
+            libc::raise(sig);
+        }
+    }
 }
 
 /// From now on, SIGHUP, SIGINT and SIGTERM sent to hbft are noted and
-/// forwarded to the guest at the next epoch end instead of ending hbft.
+/// forwarded to the guest at the next epoch end instead of ending hbft; the
+/// same signal again before that epoch end ends hbft.
 /// SA_RESTART: a host call blocked for the guest (a read of a terminal)
 /// is resumed, so the guest sees the signal after that call completes.
 pub fn forward_host_signals() {
