@@ -8,6 +8,7 @@ mod record;
 mod replay;
 mod replicate;
 mod run;
+mod system;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -52,6 +53,9 @@ enum Command {
     /// unreplicated, then as primary and backup processes with the primary
     /// SIGKILLed at a random instant; the outputs are compared.
     Demo(demo::DemoArgs),
+    /// System mode: boot a PA-RISC guest kernel on the virtual board
+    /// (console, interval timer, block disk, power-off register).
+    System(system::SystemArgs),
     /// Benchmarks and experiments (`hbft bench engines`: native, qemu-hppa
     /// and the hbft engines side by side).
     Bench(bench::BenchArgs),
@@ -93,6 +97,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Backup(args) => replicate::backup(args),
         Command::Demo(args) => demo::demo(args),
         Command::Bench(args) => bench::bench(args),
+        Command::System(args) => system::system(args),
     }
 }
 

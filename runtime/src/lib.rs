@@ -79,4 +79,5 @@ pub mod journal;
 pub mod linux;
 pub mod memory;
 pub mod state_hash;
+pub mod system;
 pub mod user_mode;

@@ -76,6 +76,8 @@ fn cpu_bytes(cpu: &CpuState) -> Vec<u8> {
         cpu.psw_cb & PSW_CB_NIBBLE_CARRIES,
         cpu.psw_cb_msb,
         cpu.psw_v,
+        cpu.psw,
+        cpu.priv_level,
     ];
     let words = cpu.gr.iter().chain(&cpu.sr).chain(&cpu.cr).chain(&queue_and_psw).flat_map(|w| w.to_le_bytes());
     let doubles = cpu.fr.iter().chain(std::iter::once(&cpu.retired)).flat_map(|d| d.to_le_bytes());

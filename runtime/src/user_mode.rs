@@ -111,7 +111,7 @@ impl Default for EngineKind {
 }
 
 impl EngineKind {
-    fn build(self) -> Result<Box<dyn Engine<AddressSpace>>, JitError> {
+    pub(crate) fn build(self) -> Result<Box<dyn Engine<AddressSpace>>, JitError> {
         Ok(match self {
             EngineKind::Interp => Box::new(Interpreter::new()),
             EngineKind::Jit(config) => Box::new(Jit::new(config)?),

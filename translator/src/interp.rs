@@ -415,6 +415,18 @@ impl<M: GuestMemory> Emitter for Eval<'_, M> {
     fn iasq_back(&mut self) -> u32 {
         self.cpu.iasq_back
     }
+    #[inline]
+    fn psw(&mut self) -> u32 {
+        self.cpu.psw
+    }
+    #[inline]
+    fn priv_level(&mut self) -> u32 {
+        self.cpu.priv_level
+    }
+    #[inline]
+    fn set_priv_level(&mut self, pl: u32) {
+        self.cpu.priv_level = pl;
+    }
 
     #[inline]
     fn add(&mut self, a: u32, b: u32) -> u32 {

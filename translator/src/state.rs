@@ -15,8 +15,41 @@ pub mod cr {
     pub const TP: usize = 27;
 }
 
-/// Complete architectural state of one PA-RISC processor as a user-mode
-/// guest sees it, plus the retired-instruction counter.
+/// Processor status word bits kept in [`CpuState::psw`] (PA-RISC 1.1 ch. 2
+/// "Processor Status Word"; bit 31 in the manual's numbering is the least
+/// significant). N, C/B and V live in their own fields of [`CpuState`].
+pub mod psw {
+    /// External interrupts enabled.
+    pub const I: u32 = 1 << 0;
+    /// Data address translation enabled.
+    pub const D: u32 = 1 << 1;
+    /// Protection identifier validation enabled.
+    pub const P: u32 = 1 << 2;
+    /// Interruption state collection enabled.
+    pub const Q: u32 = 1 << 3;
+    /// Recovery counter enabled.
+    pub const R: u32 = 1 << 4;
+    /// C/B carry bits (in an IPSW image of the whole word).
+    pub const CB: u32 = 0xff << 8;
+    /// Divide-step overflow (in an IPSW image).
+    pub const V: u32 = 1 << 17;
+    /// Code address translation enabled.
+    pub const C: u32 = 1 << 18;
+    /// Nullify (in an IPSW image).
+    pub const N: u32 = 1 << 21;
+    /// The system mask: the bits `ssm`, `rsm` and `mtsm` read and write.
+    pub const SYSTEM_MASK: u32 = 0xff;
+    /// The PSW Linux gives a user process (USER_PSW in asm/psw.h).
+    pub const LINUX_USER: u32 = C | Q | P | D | I;
+}
+
+/// Privilege level 0, the most privileged (a guest kernel).
+pub const KERNEL_PRIVILEGE: u32 = 0;
+/// Privilege level 3, the least privileged (user processes).
+pub const USER_PRIVILEGE: u32 = 3;
+
+/// Complete architectural state of one PA-RISC processor (a user-mode
+/// process by default: Linux's user PSW at privilege level 3), plus the retired-instruction counter.
 #[repr(C)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CpuState {
@@ -47,6 +80,12 @@ pub struct CpuState {
     pub psw_cb_msb: u32,
     /// PSW V (signed overflow) of the last divide-step.
     pub psw_v: u32,
+    /// The system bits of the processor status word (see [`psw`]): virtual,
+    /// never the host's.
+    pub psw: u32,
+    /// The virtual privilege level (0..=3) the guest executes at; branch
+    /// links and `b,gate` read it, indirect branches may lower it.
+    pub priv_level: u32,
     /// Instructions retired so far (non-nullified ones: the recovery-counter rule).
     pub retired: u64,
 }
@@ -66,6 +105,8 @@ impl Default for CpuState {
             psw_cb: 0,
             psw_cb_msb: 0,
             psw_v: 0,
+            psw: psw::LINUX_USER,
+            priv_level: USER_PRIVILEGE,
             retired: 0,
         }
     }

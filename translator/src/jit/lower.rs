@@ -39,7 +39,9 @@ const SLOT_CR: usize = 72;
 const SLOT_CB: usize = 104;
 const SLOT_CB_MSB: usize = 105;
 const SLOT_V: usize = 106;
-const SLOTS: usize = 107;
+const SLOT_PSW: usize = 107;
+const SLOT_PL: usize = 108;
+const SLOTS: usize = 109;
 
 /// Where a state slot lives in [`CpuState`] and its type.
 fn slot_place(slot: usize) -> (i32, Type) {
@@ -51,7 +53,9 @@ fn slot_place(slot: usize) -> (i32, Type) {
         SLOT_CR..SLOT_CB => (at(offset_of!(CpuState, cr), slot - SLOT_CR, 4), types::I32),
         SLOT_CB => (offset_of!(CpuState, psw_cb) as i32, types::I32),
         SLOT_CB_MSB => (offset_of!(CpuState, psw_cb_msb) as i32, types::I32),
-        _ => (offset_of!(CpuState, psw_v) as i32, types::I32),
+        SLOT_V => (offset_of!(CpuState, psw_v) as i32, types::I32),
+        SLOT_PSW => (offset_of!(CpuState, psw) as i32, types::I32),
+        _ => (offset_of!(CpuState, priv_level) as i32, types::I32),
     }
 }
 
@@ -858,6 +862,15 @@ impl Emitter for Lower<'_> {
     }
     fn iasq_back(&mut self) -> Value {
         self.b.use_var(self.q.back_space)
+    }
+    fn psw(&mut self) -> Value {
+        self.read_slot(SLOT_PSW)
+    }
+    fn priv_level(&mut self) -> Value {
+        self.read_slot(SLOT_PL)
+    }
+    fn set_priv_level(&mut self, pl: Value) {
+        self.write_slot(SLOT_PL, pl)
     }
 
     fn add(&mut self, a: Value, b: Value) -> Value {

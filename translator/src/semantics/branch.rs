@@ -6,27 +6,57 @@
 //! delay slot; a conditional branch nullifies it when taken forward
 //! (displacement >= 0) or not taken backward.
 //!
-//! Links receive the return point `IAOQ_Back + 4` with the user privilege
-//! level (3) in the low two bits, as on hardware; indirect targets drop the
-//! low two bits, so privilege never increases.
+//! Privilege (the "rewritten privilege-sensitive instructions"): links
+//! receive the return point `IAOQ_Back + 4` with the *virtual* privilege
+//! level in the low two bits, as hardware shows the real one (3 in a user
+//! process, 0 in a guest kernel). Indirect targets carry a privilege level
+//! in their low two bits that can only lower privilege: the new level is
+//! the less privileged of the current one and the target's (1.1 ch. 4,
+//! "Privilege Level Changes"). hbft changes the level at the branch, so the
+//! delay slot of a privilege-changing branch already runs at the new level
+//! (hardware changes it with the target); guests keep such delay slots
+//! free of privilege-dependent instructions.
 
 use hbft_frontend::insn::{Cond, DepSource, Gr, LinkKind, ShiftAmount, Sr};
 
-use super::{add_imm, cond, gr, negative, nonzero, shl_imm, Emitter, Event, Flow};
+use crate::state::psw;
 
-/// User privilege level, carried in the low bits of return addresses.
-const USER_PRIVILEGE: u32 = 3;
+use super::{add_imm, cond, gr, negative, nonzero, shl_imm, Cmp, Emitter, Event, Flow};
 
 fn link<E: Emitter>(e: &mut E) -> E::Val {
     let back = e.iaoq_back();
     let ret = add_imm(e, back, 4);
-    let pl = e.imm(USER_PRIVILEGE);
+    let pl = e.priv_level();
     e.or(ret, pl)
 }
 
+/// The offset of an indirect target `v` (its low two bits dropped), after
+/// lowering the privilege level to the one those bits carry if that is less
+/// privileged than the current one.
 fn without_privilege<E: Emitter>(e: &mut E, v: E::Val) -> E::Val {
+    let three = e.imm(3);
+    let target_pl = e.and(v, three);
+    let pl = e.priv_level();
+    let lower = e.cmp(Cmp::Ltu, pl, target_pl);
+    let new_pl = e.select(lower, target_pl, pl);
+    e.set_priv_level(new_pl);
     let m = e.imm(!3);
     e.and(v, m)
+}
+
+/// `b,gate`: with code translation off (PSW C = 0) the gateway raises the
+/// privilege level to 0; with translation on only a gateway page could, and
+/// hbft has none (a Linux process executes its gateway page in the runtime),
+/// so the level stays.
+fn gate<E: Emitter>(e: &mut E) {
+    let p = e.psw();
+    let c = e.imm(psw::C);
+    let translated = e.and(p, c);
+    let on = nonzero(e, translated);
+    let pl = e.priv_level();
+    let zero = e.imm(0);
+    let new_pl = e.select(on, pl, zero);
+    e.set_priv_level(new_pl);
 }
 
 fn unconditional<E: Emitter>(e: &mut E, target: E::Val, nullify: bool) {
@@ -71,11 +101,13 @@ pub(super) fn branch_link<E: Emitter>(
         // PA 2.0 branch-target-stack form.
         return Err(e.stop(Event::Illegal));
     }
-    // `b,gate` would raise privilege only on a gateway page, which user code
-    // never executes here (the gateway page is handled by the runtime).
+    // The link carries the level before a gate promotes it.
     let ret = link(e);
     let target = e.imm(pc.wrapping_add(8).wrapping_add(disp as u32));
     e.set_gr(t.0, ret);
+    if kind == LinkKind::Gate {
+        gate(e);
+    }
     unconditional(e, target, nullify);
     Ok(())
 }
@@ -105,9 +137,9 @@ pub(super) fn bv<E: Emitter>(e: &mut E, x: Gr, base: Gr, nullify: bool) -> Flow 
 /// `bve[,l] (b)` (PA 2.0): branch to `b`, link in r2.
 pub(super) fn bve<E: Emitter>(e: &mut E, with_link: bool, base: Gr, nullify: bool) -> Flow {
     let b = gr(e, base);
+    let ret = link(e);
     let target = without_privilege(e, b);
     if with_link {
-        let ret = link(e);
         e.set_gr(2, ret);
     }
     unconditional(e, target, nullify);
@@ -126,10 +158,10 @@ pub(super) fn be<E: Emitter>(
 ) -> Flow {
     let b = gr(e, base);
     let sum = add_imm(e, b, disp as u32);
-    let target = without_privilege(e, sum);
     let space = e.sr(sr.0);
+    let ret = link(e);
+    let target = without_privilege(e, sum);
     if with_link {
-        let ret = link(e);
         let ret_space = e.iasq_back();
         e.set_gr(31, ret);
         e.set_sr(0, ret_space);

@@ -143,6 +143,11 @@ pub trait Emitter {
     fn iaoq_back(&mut self) -> Self::Val;
     /// Space of the second instruction-address-queue entry.
     fn iasq_back(&mut self) -> Self::Val;
+    /// The system bits of the PSW (`CpuState::psw`).
+    fn psw(&mut self) -> Self::Val;
+    /// The virtual privilege level (0..=3).
+    fn priv_level(&mut self) -> Self::Val;
+    fn set_priv_level(&mut self, pl: Self::Val);
 
     // Integer arithmetic.
     fn add(&mut self, a: Self::Val, b: Self::Val) -> Self::Val;

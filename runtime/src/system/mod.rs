@@ -1,0 +1,309 @@
+//! System mode: hbft as a hypervisor for a PA-RISC guest kernel on a
+//! virtual board (docs/board.md).
+//!
+//! The engines execute the guest as they execute a user process; privilege
+//! is virtual state in [`CpuState`] (`psw`, `priv_level`) that the shared
+//! semantics read for the privilege-sensitive instructions they execute
+//! themselves (branch links, `b,gate`, privilege-lowering indirect
+//! branches). Every privileged instruction stops the engine, and this
+//! module emulates it ([`privileged`]) — trap and emulate, as the paper's
+//! hypervisor did. A load or store to a device register faults in the
+//! engine (nothing is mapped there) and is re-executed by the interpreter
+//! over a [`board::Bus`] that routes it to the device.
+//!
+//! Time is cut into epochs of N retired instructions. Device interrupts and
+//! the interval timer are collected during an epoch and posted to EIRR at
+//! its end, where an enabled request interrupts the guest (interruption 4).
+//! Two epoch sources give the same epochs: `Bt` lets the engine run N
+//! instructions with its injected counters; `RecoveryCounter` models the
+//! paper's prototype, which programmed the hardware recovery counter and
+//! took its trap: the engine is stepped one instruction at a time and a
+//! hypervisor counter, decremented per retired instruction, "traps" at 0.
+//!
+//! Not yet modeled (see issue 8): virtual address translation of loads,
+//! stores and fetches through the TLB (PSW D/C; the board runs with
+//! physical addresses, the TLB serves `lpa`, `probe` and the purges),
+//! protection IDs, space registers in addressing, replication of system mode.
+
+pub mod board;
+pub mod control;
+pub mod privileged;
+pub mod tlb;
+
+use std::time::{Duration, Instant};
+
+use hbft_frontend::elf::ElfImage;
+use hbft_translator::engine::Engine;
+use hbft_translator::interp::{Exit, Interpreter, Trap};
+use hbft_translator::memory::{GuestMemory, MemFault};
+use hbft_translator::state::{psw, CpuState, KERNEL_PRIVILEGE};
+
+use crate::memory::{AddressSpace, Layout, PERM_RWX};
+use crate::state_hash::StateHasher;
+use crate::user_mode::EngineKind;
+use board::{Board, Bus, MMIO_BASE, RAM_BYTES};
+use control::{reg, Cause, Control, Interruption};
+use privileged::{emulate, trap};
+
+/// Default epoch length in system mode: short, because interrupts (timer,
+/// disk completion) reach the kernel only at epoch ends.
+pub const DEFAULT_SYSTEM_EPOCH: u64 = 1 << 12;
+
+/// What ends epochs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EpochSource {
+    /// The recovery-counter trap model, one instruction at a time.
+    RecoveryCounter,
+    /// The engine's budget (injected counters in the JIT).
+    Bt,
+}
+
+/// Why a kernel could not boot or stopped abnormally.
+#[derive(Debug, thiserror::Error)]
+pub enum SystemError {
+    #[error("kernel image: {0}")]
+    Elf(#[from] hbft_frontend::elf::ElfError),
+    #[error("kernel segment at {addr:#010x} (+{len:#x} bytes) is outside RAM (0x1000..{RAM_BYTES:#x})")]
+    Segment { addr: u32, len: u32 },
+    #[error("kernel entry {0:#010x} is outside RAM (0x1000..{RAM_BYTES:#x})")]
+    Entry(u32),
+    #[error("cannot reserve guest memory: {0}")]
+    Memory(std::io::Error),
+    #[error("cannot start the JIT: {0}")]
+    Jit(String),
+    #[error("guest {fault} at pc {pc:#010x} (no RAM or device there)")]
+    Fault { fault: MemFault, pc: u32 },
+    #[error("guest branched to page zero ({pc:#010x}), which the board leaves empty")]
+    PageZero { pc: u32 },
+    #[error("disk I/O: {0}")]
+    Disk(std::io::Error),
+    #[error("console: {0}")]
+    Console(std::io::Error),
+}
+
+/// Counters of a finished run.
+#[derive(Debug, Clone, Default)]
+pub struct SystemReport {
+    /// The value the kernel wrote to the power-off register.
+    pub power_off: u32,
+    pub retired: u64,
+    pub epochs: u64,
+    /// Interruptions delivered, external ones among them.
+    pub interruptions: u64,
+    pub external: u64,
+    /// Privileged instructions emulated.
+    pub emulated: u64,
+    /// Device register accesses.
+    pub device_accesses: u64,
+    pub host_time: Duration,
+    /// xxh3 of the CPU state at each epoch end, in order.
+    pub epoch_hashes: Vec<u64>,
+}
+
+/// A booted board.
+pub struct SystemMode {
+    pub cpu: CpuState,
+    ram: AddressSpace,
+    ctl: Control,
+    board: Board,
+    engine: Box<dyn Engine<AddressSpace>>,
+    /// Executes the single instructions that touch devices.
+    device_interp: Interpreter,
+    epoch: u64,
+    source: EpochSource,
+    hasher: StateHasher,
+    report: SystemReport,
+}
+
+impl SystemMode {
+    /// Loads the kernel ELF into physical memory (at its link addresses)
+    /// and resets the CPU: PSW 0, privilege level 0, at the entry point.
+    pub fn boot(kernel: &[u8], board: Board, engine: EngineKind, epoch: u64, source: EpochSource) -> Result<SystemMode, SystemError> {
+        let image = ElfImage::parse(kernel)?;
+        let mut ram = AddressSpace::new(Layout::linux_parisc32(0)).map_err(SystemError::Memory)?;
+        ram.map_fixed(0, RAM_BYTES, PERM_RWX).map_err(|e| SystemError::Memory(std::io::Error::other(e)))?;
+        for seg in &image.segments {
+            let end = u64::from(seg.vaddr) + u64::from(seg.mem_size);
+            if seg.vaddr < 0x1000 || end > u64::from(RAM_BYTES) {
+                return Err(SystemError::Segment { addr: seg.vaddr, len: seg.mem_size });
+            }
+            ram.load_bytes(seg.vaddr, &seg.data).map_err(|e| SystemError::Memory(std::io::Error::other(e)))?;
+        }
+        if image.entry < 0x1000 || image.entry >= RAM_BYTES {
+            return Err(SystemError::Entry(image.entry));
+        }
+        let cpu = CpuState { psw: 0, priv_level: KERNEL_PRIVILEGE, ..CpuState::at(image.entry) };
+        let engine = engine.build().map_err(|e| SystemError::Jit(e.to_string()))?;
+        Ok(SystemMode {
+            cpu,
+            ram,
+            ctl: Control::default(),
+            board,
+            engine,
+            device_interp: Interpreter::new(),
+            epoch: epoch.max(1),
+            source,
+            hasher: StateHasher::new(),
+            report: SystemReport::default(),
+        })
+    }
+
+    /// Runs until the kernel powers the board off.
+    pub fn run(mut self) -> Result<SystemReport, SystemError> {
+        let start = Instant::now();
+        loop {
+            let epoch_end = (self.report.epochs + 1) * self.epoch;
+            while self.cpu.retired < epoch_end {
+                self.step(epoch_end - self.cpu.retired)?;
+                if let Some(v) = self.board.power_off {
+                    self.board.flush().map_err(SystemError::Console)?;
+                    self.report.power_off = v;
+                    self.report.retired = self.cpu.retired;
+                    self.report.host_time = start.elapsed();
+                    return Ok(self.report);
+                }
+            }
+            self.end_epoch()?;
+        }
+    }
+
+    /// Runs at most `budget` instructions and handles what stopped them.
+    fn step(&mut self, budget: u64) -> Result<(), SystemError> {
+        // The guest's own recovery counter: stop where it runs out.
+        let counting = self.cpu.psw & psw::R != 0;
+        let rc = self.cpu.cr[0] as i32;
+        let budget = if counting && rc >= 0 { budget.min(rc as u64 + 1) } else { budget };
+        let before = self.cpu.retired;
+        let exit = match self.source {
+            EpochSource::Bt => self.engine.run(&mut self.cpu, &mut self.ram, budget),
+            EpochSource::RecoveryCounter => self.recovery_counter_run(budget),
+        };
+        let ran = self.cpu.retired - before;
+        let mut rc_trap = counting && Control::count_down(&mut self.cpu, ran);
+        let before = self.cpu.retired;
+        let interrupted = self.handle(exit)?;
+        if counting && !interrupted && self.cpu.retired > before {
+            let n = self.cpu.retired - before;
+            rc_trap |= Control::count_down(&mut self.cpu, n);
+        }
+        if rc_trap && !interrupted && self.cpu.psw & psw::R != 0 {
+            self.deliver(Interruption::RecoveryCounter, Cause::default());
+        }
+        Ok(())
+    }
+
+    /// The recovery-counter epoch source: the hypervisor's counter is set to
+    /// the budget and decremented after every instruction; the epoch (or
+    /// this run) ends when it reaches 0, like the trap the prototype took.
+    fn recovery_counter_run(&mut self, budget: u64) -> Exit {
+        let mut counter = budget;
+        while counter > 0 {
+            let before = self.cpu.retired;
+            let exit = self.engine.run(&mut self.cpu, &mut self.ram, 1);
+            counter -= self.cpu.retired - before;
+            if exit != Exit::Budget {
+                return exit;
+            }
+        }
+        Exit::Budget
+    }
+
+    fn deliver(&mut self, n: Interruption, cause: Cause) {
+        self.report.interruptions += 1;
+        self.ctl.interrupt(&mut self.cpu, n, cause);
+    }
+
+    fn word_at_pc(&self) -> u32 {
+        self.ram.fetch(self.cpu.iaoq_front).unwrap_or(0)
+    }
+
+    /// Handles an engine exit; returns whether an interruption was delivered.
+    fn handle(&mut self, exit: Exit) -> Result<bool, SystemError> {
+        let pc = self.cpu.iaoq_front;
+        let word = self.word_at_pc();
+        let interruption = match exit {
+            Exit::Budget => return Ok(false),
+            Exit::Privileged { .. } | Exit::Probe { .. } => {
+                self.report.emulated += 1;
+                let done = emulate(&mut self.cpu, &mut self.ctl, word);
+                return Ok(self.emulated(done));
+            }
+            Exit::IntervalTimer { t } => {
+                if t != 0 {
+                    self.cpu.gr[t as usize] = control::clock(&self.cpu);
+                }
+                self.cpu.retire_current();
+                return Ok(false);
+            }
+            Exit::Fault(fault) if fault.addr() >= MMIO_BASE => return self.device_access(fault, pc),
+            Exit::Fault(fault) => return Err(SystemError::Fault { fault, pc }),
+            Exit::Gateway { .. } => return Err(SystemError::PageZero { pc }),
+            Exit::Illegal { .. } => Interruption::IllegalInstruction,
+            Exit::Break { .. } => Interruption::Break,
+            Exit::Trap(Trap::Overflow) => Interruption::Overflow,
+            Exit::Trap(Trap::Condition) => Interruption::Conditional,
+            Exit::Trap(Trap::FpException) => Interruption::AssistException,
+        };
+        let done = trap(&mut self.cpu, &mut self.ctl, interruption, word);
+        self.emulated(done);
+        Ok(true)
+    }
+
+    fn emulated(&mut self, done: privileged::Done) -> bool {
+        match done {
+            privileged::Done::Retired => false,
+            privileged::Done::Interrupted(_) => {
+                self.report.interruptions += 1;
+                true
+            }
+        }
+    }
+
+    /// Re-executes the instruction at the queue front with the interpreter
+    /// over the bus, then performs a disk transfer it started.
+    fn device_access(&mut self, fault: MemFault, pc: u32) -> Result<bool, SystemError> {
+        self.report.device_accesses += 1;
+        // The device interpreter's decodings are not kept across guest changes.
+        self.device_interp.invalidate(pc, 4);
+        let mut bus = Bus { ram: &mut self.ram, board: &mut self.board };
+        match self.device_interp.run(&mut self.cpu, &mut bus, 1) {
+            Exit::Budget => {}
+            Exit::Fault(_) => return Err(SystemError::Fault { fault, pc }),
+            other => return self.handle(other),
+        }
+        if let Some(req) = self.board.request.take() {
+            let ok = match &mut self.board.disk {
+                Some(disk) => disk.transfer(req, &mut self.ram).map_err(SystemError::Disk)?,
+                None => false,
+            };
+            if ok && !req.write {
+                let len = req.count * board::SECTOR_BYTES;
+                self.engine.invalidate(req.addr, len);
+            }
+            self.board.start_transfer(ok);
+        }
+        Ok(false)
+    }
+
+    /// The end of an epoch: hash the state, post the buffered interrupts to
+    /// EIRR and interrupt the guest if one is enabled.
+    fn end_epoch(&mut self) -> Result<(), SystemError> {
+        self.report.epochs += 1;
+        let hash = self.hasher.epoch_hash(&self.cpu, &mut self.ram);
+        self.report.epoch_hashes.push(hash);
+        let mut posted = self.board.epoch_end();
+        if self.ctl.timer_due(&self.cpu) {
+            posted |= board::IRQ_TIMER;
+        }
+        self.cpu.cr[reg::EIRR] |= posted;
+        let enabled = self.cpu.cr[reg::EIRR] & self.cpu.cr[reg::EIEM] != 0;
+        if enabled && self.cpu.psw & psw::I != 0 {
+            self.report.external += 1;
+            self.deliver(Interruption::External, Cause::default());
+        }
+        self.board.flush().map_err(SystemError::Console)
+    }
+}
+
+#[cfg(test)]
+mod tests;

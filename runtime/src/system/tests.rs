@@ -1,0 +1,120 @@
+//! The privilege-sensitive semantics under both engines: the interpreter
+//! and the JIT must show the same virtual privilege level in links, promote
+//! through `b,gate` and demote through indirect branches identically; and
+//! privileged instructions stop both engines for the hypervisor.
+
+use hbft_translator::engine::Engine;
+use hbft_translator::interp::{Exit, Interpreter};
+use hbft_translator::jit::Jit;
+use hbft_translator::state::{psw, CpuState};
+
+use super::control::{reg, Control};
+use super::privileged::{emulate, Done};
+use crate::memory::{AddressSpace, Layout, PERM_RWX};
+
+const NOP: u32 = 0x0800_0240;
+const BREAK: u32 = 0x0000_0000;
+/// `b,l .+8,%rT`.
+fn bl(t: u32) -> u32 {
+    0xe800_0000 | t << 21
+}
+/// `b,gate .+8,%rT`.
+fn gate(t: u32) -> u32 {
+    0xe800_2000 | t << 21
+}
+/// `bv %r0(%rB)`.
+fn bv(b: u32) -> u32 {
+    0xe800_c000 | b << 21
+}
+const MFCTL_IVA_R9: u32 = 0x01c0_08a9;
+const SSM_9_R10: u32 = 0x0009_0d6a;
+const RFI: u32 = 0x0000_0c00;
+
+const BASE: u32 = 0x2000;
+
+/// b,l; gate; b,l; bv to BASE+0x28 with PL 3 in the low bits; b,l; break.
+fn program() -> Vec<u32> {
+    vec![bl(3), NOP, gate(4), NOP, bl(5), NOP, bv(6), NOP, NOP, NOP, bl(7), NOP, BREAK]
+}
+
+fn memory(words: &[u32]) -> AddressSpace {
+    let mut mem = AddressSpace::new(Layout::linux_parisc32(0)).unwrap();
+    mem.map_fixed(0x1000, 0x4000, PERM_RWX).unwrap();
+    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_be_bytes()).collect();
+    mem.load_bytes(BASE, &bytes).unwrap();
+    mem
+}
+
+fn run(engine: &mut dyn Engine<AddressSpace>, pl: u32, psw: u32) -> (CpuState, Exit) {
+    let mut mem = memory(&program());
+    let mut cpu = CpuState { priv_level: pl, psw, ..CpuState::at(BASE) };
+    cpu.gr[6] = (BASE + 0x28) | 3;
+    let exit = engine.run(&mut cpu, &mut mem, 1000);
+    (cpu, exit)
+}
+
+fn both(pl: u32, psw: u32) -> CpuState {
+    let (a, ea) = run(&mut Interpreter::new(), pl, psw);
+    let (b, eb) = run(&mut Jit::new(true).unwrap(), pl, psw);
+    assert_eq!(a, b, "interpreter and JIT disagree");
+    assert_eq!(ea, eb);
+    assert_eq!(ea, Exit::Break { im5: 0, im13: 0 });
+    a
+}
+
+#[test]
+fn gate_promotes_without_code_translation_and_bv_demotes() {
+    let cpu = both(3, 0);
+    assert_eq!(cpu.gr[3], (BASE + 8) | 3, "link at PL 3");
+    assert_eq!(cpu.gr[4], (BASE + 0x10) | 3, "gate links the old level");
+    assert_eq!(cpu.gr[5], BASE + 0x18, "after the gate: PL 0");
+    assert_eq!(cpu.gr[7], (BASE + 0x30) | 3, "bv to a PL-3 target lowered the level");
+    assert_eq!(cpu.priv_level, 3);
+}
+
+#[test]
+fn a_kernel_sees_pl_0_in_links() {
+    let cpu = both(0, 0);
+    assert_eq!((cpu.gr[3], cpu.gr[4], cpu.gr[5]), (BASE + 8, BASE + 0x10, BASE + 0x18));
+}
+
+#[test]
+fn with_code_translation_on_gate_keeps_the_level_as_in_a_linux_process() {
+    let cpu = both(3, psw::LINUX_USER);
+    assert_eq!(cpu.gr[5], (BASE + 0x18) | 3);
+}
+
+#[test]
+fn privileged_instructions_stop_both_engines_and_trap_at_pl_3() {
+    for (pl, expect_trap) in [(0, false), (3, true)] {
+        for word in [MFCTL_IVA_R9, SSM_9_R10, RFI] {
+            let mut mem = memory(&[word, NOP, BREAK]);
+            let engines: [Box<dyn Engine<AddressSpace>>; 2] = [Box::new(Interpreter::new()), Box::new(Jit::new(true).unwrap())];
+            for mut engine in engines {
+                let mut cpu = CpuState { priv_level: pl, psw: psw::Q, ..CpuState::at(BASE) };
+                assert_eq!(engine.run(&mut cpu, &mut mem, 10), Exit::Privileged { word });
+                assert_eq!(cpu.iaoq_front, BASE, "stopped before the instruction");
+                let mut ctl = Control::default();
+                cpu.cr[reg::IVA] = 0x8000;
+                let done = emulate(&mut cpu, &mut ctl, word);
+                assert_eq!(matches!(done, Done::Interrupted(_)), expect_trap, "{word:#x} at PL {pl}");
+                if expect_trap {
+                    assert_eq!(cpu.iaoq_front, 0x8000 + 32 * if word == MFCTL_IVA_R9 { 11 } else { 10 });
+                    assert_eq!(cpu.cr[reg::IIR], word);
+                    assert_eq!(cpu.cr[reg::IIAOQ], BASE | 3);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn ssm_returns_the_old_mask_and_mfctl_reads_the_register() {
+    let mut cpu = CpuState { priv_level: 0, psw: psw::Q, ..CpuState::at(BASE) };
+    let mut ctl = Control::default();
+    assert_eq!(emulate(&mut cpu, &mut ctl, SSM_9_R10), Done::Retired);
+    assert_eq!((cpu.gr[10], cpu.psw), (psw::Q, psw::Q | psw::I));
+    cpu.cr[reg::IVA] = 0x4800;
+    assert_eq!(emulate(&mut cpu, &mut ctl, MFCTL_IVA_R9), Done::Retired);
+    assert_eq!((cpu.gr[9], cpu.iaoq_front, cpu.retired), (0x4800, BASE + 8, 2));
+}
