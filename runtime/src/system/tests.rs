@@ -5,7 +5,7 @@
 
 use hbft_translator::engine::Engine;
 use hbft_translator::interp::{Exit, Interpreter};
-use hbft_translator::jit::Jit;
+use hbft_translator::jit::{Jit, JitConfig};
 use hbft_translator::state::{psw, CpuState};
 
 use super::control::{reg, Control};
@@ -32,6 +32,11 @@ const RFI: u32 = 0x0000_0c00;
 
 const BASE: u32 = 0x2000;
 
+/// A JIT that translates every block on first use.
+fn jit() -> Jit {
+    Jit::new(JitConfig { hot: 1, ..JitConfig::default() }).unwrap()
+}
+
 /// b,l; gate; b,l; bv to BASE+0x28 with PL 3 in the low bits; b,l; break.
 fn program() -> Vec<u32> {
     vec![bl(3), NOP, gate(4), NOP, bl(5), NOP, bv(6), NOP, NOP, NOP, bl(7), NOP, BREAK]
@@ -55,7 +60,7 @@ fn run(engine: &mut dyn Engine<AddressSpace>, pl: u32, psw: u32) -> (CpuState, E
 
 fn both(pl: u32, psw: u32) -> CpuState {
     let (a, ea) = run(&mut Interpreter::new(), pl, psw);
-    let (b, eb) = run(&mut Jit::new(true).unwrap(), pl, psw);
+    let (b, eb) = run(&mut jit(), pl, psw);
     assert_eq!(a, b, "interpreter and JIT disagree");
     assert_eq!(ea, eb);
     assert_eq!(ea, Exit::Break { im5: 0, im13: 0 });
@@ -89,7 +94,7 @@ fn privileged_instructions_stop_both_engines_and_trap_at_pl_3() {
     for (pl, expect_trap) in [(0, false), (3, true)] {
         for word in [MFCTL_IVA_R9, SSM_9_R10, RFI] {
             let mut mem = memory(&[word, NOP, BREAK]);
-            let engines: [Box<dyn Engine<AddressSpace>>; 2] = [Box::new(Interpreter::new()), Box::new(Jit::new(true).unwrap())];
+            let engines: [Box<dyn Engine<AddressSpace>>; 2] = [Box::new(Interpreter::new()), Box::new(jit())];
             for mut engine in engines {
                 let mut cpu = CpuState { priv_level: pl, psw: psw::Q, ..CpuState::at(BASE) };
                 assert_eq!(engine.run(&mut cpu, &mut mem, 10), Exit::Privileged { word });
