@@ -1,11 +1,16 @@
 //! `hbft bench EXPERIMENT`: measurements run from the command line, each an
 //! experiment with its own subcommand (`engines` compares the execution
-//! engines with native code and qemu-hppa, `replication` measures the
-//! cost of replication and failover). This module holds what
-//! experiments share: timing a command over repetitions, and summaries.
+//! engines with native code and qemu-hppa; the experiments of the paper's
+//! performance study — epoch length, link, interrupt latency, epoch
+//! sources, time breakdown, failover — write CSVs, markdown tables and SVG
+//! plots). This module holds what experiments share: timing a command over
+//! repetitions, and summaries.
 
 mod engines;
-mod replication;
+mod experiments;
+mod figure;
+mod link;
+mod replica;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -25,16 +30,75 @@ enum Experiment {
     /// CPU-bound guests natively, under qemu-hppa and under every hbft
     /// engine, side by side: times, guest MIPS, geometric-mean slowdowns.
     Engines(engines::EnginesArgs),
-    /// Replication overhead per epoch length, sync rule and link (loopback
-    /// and a delaying proxy); failover detection and takeover times.
-    Replication(replication::ReplicationArgs),
+    /// Replication slowdown vs epoch length, CPU-bound and I/O-bound guest,
+    /// per-epoch and output sync.
+    EpochLength(experiments::Settings),
+    /// The epoch-length curves over links with added latency and a bandwidth cap.
+    Link(experiments::Settings),
+    /// How late timer interrupts arrive, in instructions and µs, vs epoch length.
+    InterruptLatency(experiments::Settings),
+    /// Injected counters (JIT) vs per-instruction counting vs none, and the
+    /// cost split between counter checks, boundary exits and synchronization.
+    BtVsCounter(experiments::Settings),
+    /// Where a replicated run's time goes: execution, round trips, forwarding; log bytes.
+    Breakdown(experiments::Settings),
+    /// Detection and takeover times over many failures, per detection timeout.
+    Failover(experiments::Settings),
+    /// Every experiment above, with one report (report.md) in the output directory.
+    All(experiments::Settings),
 }
 
 pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
-    match args.experiment {
-        Experiment::Engines(args) => engines::run(args),
-        Experiment::Replication(args) => replication::run(args),
+    let (name, settings) = match args.experiment {
+        Experiment::Engines(args) => return engines::run(args),
+        Experiment::EpochLength(s) => ("epoch-length", s),
+        Experiment::Link(s) => ("link", s),
+        Experiment::InterruptLatency(s) => ("interrupt-latency", s),
+        Experiment::BtVsCounter(s) => ("bt-vs-counter", s),
+        Experiment::Breakdown(s) => ("breakdown", s),
+        Experiment::Failover(s) => ("failover", s),
+        Experiment::All(s) => ("all", s),
+    };
+    std::fs::create_dir_all(&settings.out).with_context(|| format!("cannot create {}", settings.out.display()))?;
+    link::install_cleanup();
+    let harness = replica::Harness::new(if settings.engine == "interp" { "interp" } else { "jit" })?;
+    let started = Instant::now();
+    let mut sections = Vec::new();
+    for experiment in experiments::EXPERIMENTS.iter().filter(|e| name == "all" || e.name == name) {
+        let section = experiments::run(experiment, &settings, &harness)?;
+        eprintln!("hbft bench: {} done", experiment.name);
+        sections.push(section);
     }
+    let took = started.elapsed();
+    let report = settings.out.join(if name == "all" { "report.md".to_string() } else { format!("{name}.report.md") });
+    if name == "all" {
+        let text = format!(
+            "# hbft experiments\n\n- command: `hbft bench all{}{}`\n- duration: {:.0} s\n- machine: {}\n\n{}",
+            if settings.quick { " --quick" } else { "" },
+            settings.reps.map(|r| format!(" --reps {r}")).unwrap_or_default(),
+            took.as_secs_f64(),
+            machine(),
+            sections.concat()
+        );
+        std::fs::write(&report, text).with_context(|| format!("cannot write {}", report.display()))?;
+    }
+    println!("hbft bench {name}: {:.0} s; report {} (CSVs, tables and SVG plots in {})", took.as_secs_f64(), report.display(), settings.out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The host: CPU model, cores, kernel, load average.
+fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo.lines().find_map(|l| l.strip_prefix("model name")).map(|l| l.trim_start_matches([' ', '\t', ':']).to_string());
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    format!(
+        "{}, {cores} cores, Linux {}, load average at the end {}",
+        model.unwrap_or_else(|| "unknown CPU".into()),
+        kernel.trim(),
+        load.split(' ').take(3).collect::<Vec<_>>().join(" ")
+    )
 }
 
 /// One finished run of a measured command.

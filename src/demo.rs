@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 /// The demo guest's arguments: 40 lines, each after the Collatz
 /// trajectories of 6000 numbers (about 280 M instructions: 1–2 s under the JIT).
-const GUEST_ARGS: [&str; 2] = ["40", "6000"];
+pub(crate) const GUEST_ARGS: [&str; 2] = ["40", "6000"];
 
 /// The demo guest, built by `make -C guests prebuilt`.
 pub(crate) const GUEST: &[u8] = include_bytes!("../guests/prebuilt/demo-O2");

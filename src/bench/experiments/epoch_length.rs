@@ -1,0 +1,63 @@
+//! Epoch length, the paper's central figure: replicated over unreplicated
+//! wall time against the epoch length, for a CPU-bound and an I/O-bound
+//! guest, with the paper's per-epoch synchronization and with output
+//! synchronization. Every replicated run is paired with an unreplicated run
+//! of the same guest at the same epoch length, measured just before it.
+
+use super::{progress, Outcome, Settings};
+use crate::bench::figure::{Axis, Figure};
+use crate::bench::link::Link;
+use crate::bench::replica::{Guest, Harness};
+
+pub const ABOUT: &str = "Slowdown of a primary/backup pair on loopback (primary wall time over the unreplicated run's, \
+both on the same engine — the JIT unless `--engine interp` — at the same epoch length) against the epoch length, for a CPU-bound guest \
+(`cpu_bound`) and an output-heavy guest (`demo`, one write per line), with `--sync epoch` (the paper's rule: \
+the primary waits for the backup's acknowledgment at every epoch end) and `--sync output` (it waits only \
+before output).";
+
+/// The guests of the replication experiments, small with `quick`.
+pub fn guests(settings: &Settings, harness: &Harness) -> Vec<Guest> {
+    if settings.quick {
+        vec![harness.cpu_bound(8), harness.io_bound(1000, 10)]
+    } else {
+        vec![harness.cpu_bound(20), harness.io_bound(2000, 20)]
+    }
+}
+
+pub fn run(settings: &Settings, harness: &Harness) -> anyhow::Result<Outcome> {
+    let epochs = settings.epochs(&[1 << 10, 1 << 14, 1 << 18, 1 << 22], &[1 << 10, 1 << 12, 1 << 14, 1 << 16, 1 << 18, 1 << 20, 1 << 22, 1 << 24]);
+    let guests = guests(settings, harness);
+    let syncs = ["epoch", "output"];
+    let reps = settings.reps();
+    let bar = progress("epoch-length", (epochs.len() * guests.len() * syncs.len()) as u64 * reps as u64);
+    let mut fig = Figure::new("epoch_length", "Replication slowdown vs epoch length (loopback)", "epoch length (instructions)", "replicated / unreplicated time", Axis::Log2);
+    fig.reference = Some(1.0);
+    let mut notes = Vec::new();
+    for guest in &guests {
+        let base = harness.unreplicated(guest, 1 << 16)?;
+        notes.push(format!(
+            "{}: `{} {}`, {} instructions, {} bytes of output",
+            guest.name,
+            guest.file.file_name().unwrap_or_default().to_string_lossy(),
+            guest.args.join(" "),
+            base.instructions,
+            base.output.len()
+        ));
+    }
+    for rep in 0..reps {
+        for &epoch in &epochs {
+            for guest in &guests {
+                for sync in syncs {
+                    bar.set_message(format!("{} epoch {epoch} sync {sync}", guest.name));
+                    let base = harness.unreplicated(guest, epoch)?;
+                    let replicated = harness.replicated(guest, epoch, sync, &Link::LOOPBACK, &base.output)?;
+                    let ratio = replicated.elapsed.as_secs_f64() / base.elapsed.as_secs_f64();
+                    fig.push(&format!("{} / sync {sync}", guest.name), epoch as f64, rep, ratio);
+                    bar.inc(1);
+                }
+            }
+        }
+    }
+    bar.finish_and_clear();
+    Ok(Outcome { figures: vec![fig], notes })
+}
