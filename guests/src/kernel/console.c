@@ -1,0 +1,36 @@
+/* hbft guest kernel: console output and power-off through the board. */
+#include "kernel.h"
+
+void putc(char c) { CONSOLE_TX = (unsigned char)c; }
+
+void puts(const char *s)
+{
+	while (*s)
+		putc(*s++);
+}
+
+/* Decimal without division (no millicode needed). */
+void putu(unsigned v)
+{
+	static const unsigned pow10[] = {1000000000, 100000000, 10000000, 1000000,
+					 100000, 10000, 1000, 100, 10, 1};
+	int started = 0;
+	for (int i = 0; i < 10; i++) {
+		char d = '0';
+		while (v >= pow10[i]) {
+			v -= pow10[i];
+			d++;
+		}
+		if (d != '0' || started || i == 9) {
+			putc(d);
+			started = 1;
+		}
+	}
+}
+
+void power_off(unsigned status)
+{
+	POWER_OFF = status;
+	for (;;)
+		;
+}
