@@ -7,9 +7,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use hbft_replication::log::{binary_sha256, LogHeader, LogWriter};
 use hbft_runtime::linux::HostEnvironment;
-use hbft_runtime::user_mode::{EngineKind, Journaling, RunReport, UserMode, UserModeConfig};
+use hbft_runtime::user_mode::{EngineKind, Journaling, RunReport, UserMode};
 
-use crate::run::{guest_argv_envp, report_end, sysroot_or_default, Engine};
+use crate::run::{guest_argv_envp, report_end, GuestOptions};
 
 #[derive(clap::Args)]
 #[command(trailing_var_arg = true)]
@@ -20,18 +20,8 @@ pub struct RecordArgs {
     /// Epoch length in retired instructions.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     epoch: Option<u64>,
-    /// Execution engine.
-    #[arg(long, value_enum, default_value_t = Engine::Jit)]
-    engine: Engine,
-    /// Print instructions, epochs, events and log bytes per second to stderr.
-    #[arg(long)]
-    stats: bool,
-    /// Print every system call the guest makes, like strace, to stderr.
-    #[arg(long)]
-    strace: bool,
-    /// Sysroot for dynamically linked guests.
-    #[arg(short = 'L', value_name = "SYSROOT")]
-    sysroot: Option<PathBuf>,
+    #[command(flatten)]
+    guest: GuestOptions,
     /// The guest program.
     prog: PathBuf,
     /// Arguments passed to the guest.
@@ -42,14 +32,7 @@ pub struct RecordArgs {
 pub fn record(args: RecordArgs) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(&args.prog).with_context(|| format!("cannot read {}", args.prog.display()))?;
     let (argv, envp) = guest_argv_envp(&args.prog, &args.args);
-    let config = UserModeConfig {
-        argv: argv.clone(),
-        envp: envp.clone(),
-        sysroot: sysroot_or_default(args.sysroot),
-        strace: args.strace,
-        engine: args.engine.into(),
-        epoch: args.epoch,
-    };
+    let config = args.guest.config(argv.clone(), envp.clone(), args.guest.engine.into(), args.epoch);
     let header = LogHeader {
         program: argv[0].clone(),
         binary_sha256: binary_sha256(&bytes),
@@ -66,8 +49,8 @@ pub fn record(args: RecordArgs) -> anyhow::Result<ExitCode> {
     let journaling = Journaling::Live { env: Box::new(HostEnvironment), sink: Some(Box::new(writer)) };
     let mut vm = UserMode::load_with(&args.prog, &config, journaling)?;
     let report = vm.run()?;
-    report_end(&report, args.stats);
-    if args.stats {
+    report_end(&report, args.guest.stats);
+    if args.guest.stats {
         journal_stats(&report, &args.log);
     }
     Ok(ExitCode::from(report.termination.exit_status() as u8))

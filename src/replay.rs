@@ -9,28 +9,18 @@ use std::os::unix::ffi::OsStrExt;
 use anyhow::{bail, Context};
 use hbft_replication::log::{binary_sha256, LogReader};
 use hbft_runtime::journal::ReplayOutput;
-use hbft_runtime::user_mode::{Journaling, UserMode, UserModeConfig};
+use hbft_runtime::user_mode::{Journaling, UserMode};
 
 use crate::record::journal_stats;
-use crate::run::{report_end, sysroot_or_default, Engine};
+use crate::run::{report_end, GuestOptions};
 
 #[derive(clap::Args)]
 pub struct ReplayArgs {
     /// The log written by `hbft record`.
     #[arg(long, value_name = "FILE")]
     log: PathBuf,
-    /// Execution engine (any engine replays a log recorded by any other).
-    #[arg(long, value_enum, default_value_t = Engine::Jit)]
-    engine: Engine,
-    /// Print instructions, epochs, events and log bytes per second to stderr.
-    #[arg(long)]
-    stats: bool,
-    /// Print every system call the guest makes, like strace, to stderr.
-    #[arg(long)]
-    strace: bool,
-    /// Sysroot for dynamically linked guests.
-    #[arg(short = 'L', value_name = "SYSROOT")]
-    sysroot: Option<PathBuf>,
+    #[command(flatten)]
+    guest: GuestOptions,
     /// The program to replay, if not at the path the log names.
     #[arg(long, value_name = "PROG")]
     prog: Option<PathBuf>,
@@ -50,19 +40,12 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             hex(&header.binary_sha256)
         );
     }
-    let config = UserModeConfig {
-        argv: header.argv,
-        envp: header.envp,
-        sysroot: sysroot_or_default(args.sysroot),
-        strace: args.strace,
-        engine: args.engine.into(),
-        epoch: Some(header.epoch_len),
-    };
+    let config = args.guest.config(header.argv, header.envp, args.guest.engine.into(), Some(header.epoch_len));
     let journaling = Journaling::Replay { source: Box::new(reader), output: ReplayOutput::Perform };
     let mut vm = UserMode::load_with(&prog, &config, journaling)?;
     let report = vm.run()?;
-    report_end(&report, args.stats);
-    if args.stats {
+    report_end(&report, args.guest.stats);
+    if args.guest.stats {
         journal_stats(&report, &args.log);
     }
     Ok(ExitCode::from(report.termination.exit_status() as u8))

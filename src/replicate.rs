@@ -2,12 +2,10 @@
 //! the backup following the primary epoch by epoch and taking over when it
 //! fails (replication/ has the protocol).
 
-use std::cell::RefCell;
 use std::net::{TcpListener, TcpStream, ToSocketAddrs};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
@@ -20,11 +18,11 @@ use hbft_replication::output::OutputDevice;
 use hbft_replication::primary::PrimarySink;
 use hbft_replication::transport::tcp_link;
 use hbft_runtime::epoch::DEFAULT_EPOCH;
-use hbft_runtime::journal::{ReplayError, ReplayOutput};
+use hbft_runtime::journal::ReplayError;
 use hbft_runtime::linux::{Environment, HostEnvironment};
 use hbft_runtime::user_mode::{Journaling, RunError, UserMode, UserModeConfig};
 
-use crate::run::{guest_argv_envp, report_end, sysroot_or_default, Engine};
+use crate::run::{guest_argv_envp, report_end, GuestOptions};
 
 /// Options both replicas take.
 #[derive(clap::Args)]
@@ -43,15 +41,8 @@ pub struct ReplicaOptions {
     /// long without any frame (heartbeats go out every quarter of it).
     #[arg(long, value_name = "MS", default_value_t = DEFAULT_TIMEOUT.as_millis() as u64, value_parser = clap::value_parser!(u64).range(10..))]
     timeout: u64,
-    /// Execution engine.
-    #[arg(long, value_enum, default_value_t = Engine::Jit)]
-    engine: Engine,
-    /// Print instructions, epochs and speed to stderr at the end.
-    #[arg(long)]
-    stats: bool,
-    /// Sysroot for dynamically linked guests.
-    #[arg(short = 'L', value_name = "SYSROOT")]
-    sysroot: Option<PathBuf>,
+    #[command(flatten)]
+    guest: GuestOptions,
     /// The guest program.
     prog: PathBuf,
     /// Arguments passed to the guest.
@@ -107,14 +98,7 @@ fn identity(options: &ReplicaOptions) -> anyhow::Result<GuestIdentity> {
 }
 
 fn config(options: &ReplicaOptions, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> UserModeConfig {
-    UserModeConfig {
-        argv,
-        envp,
-        sysroot: sysroot_or_default(options.sysroot.clone()),
-        strace: false,
-        engine: options.engine.into(),
-        epoch: Some(options.epoch),
-    }
+    options.guest.config(argv, envp, options.guest.engine.into(), Some(options.epoch))
 }
 
 fn connect(addr: &str) -> anyhow::Result<TcpStream> {
@@ -166,8 +150,8 @@ pub fn primary(args: PrimaryArgs) -> anyhow::Result<ExitCode> {
     if let Some(port) = port {
         port.finish()?;
     }
-    report_end(&report, options.stats);
-    if options.stats {
+    report_end(&report, options.guest.stats);
+    if options.guest.stats {
         let f = forwarded.get();
         eprintln!(
             "hbft primary: {} epochs; {} frames ({} bytes) to the backup; waited {:.1} ms for acknowledgments ({:.1}% of the run)",
@@ -194,10 +178,11 @@ pub fn backup(args: BackupArgs) -> anyhow::Result<ExitCode> {
 
     let mut argv = vec![hello.argv0];
     argv.extend(ours.args);
-    let live_port = Rc::new(RefCell::new(None));
-    let output = LiveOutput { path: options.output.clone(), port: live_port.clone() };
+    let output = LiveOutput::new(options.output.clone());
+    let live_port = output.port.clone();
+    let replay_output = output.replay_output();
     let (source, sender, failover) = BackupSource::start(conn, options.epoch, output, timeout);
-    let journaling = Journaling::Replay { source: Box::new(source), output: ReplayOutput::Suppress };
+    let journaling = Journaling::Replay { source: Box::new(source), output: replay_output };
     let mut vm = UserMode::load_with(&options.prog, &config(options, argv, hello.envp), journaling)?;
     let report = match vm.run() {
         Ok(report) => report,
@@ -214,6 +199,6 @@ pub fn backup(args: BackupArgs) -> anyhow::Result<ExitCode> {
         Some(_) => eprintln!("hbft backup: finished the guest as primary (exit status {})", report.termination.exit_status()),
         None => eprintln!("hbft backup: followed the primary to the end: {} epochs, state hashes identical", report.epochs),
     }
-    report_end(&report, options.stats);
+    report_end(&report, options.guest.stats);
     Ok(ExitCode::from(report.termination.exit_status() as u8))
 }

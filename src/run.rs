@@ -7,31 +7,48 @@ use std::process::ExitCode;
 use hbft_translator::jit::JitConfig;
 use hbft_runtime::user_mode::{EngineKind, RunReport, Termination, UserMode, UserModeConfig};
 
+/// The options of every command that runs a Linux guest program (`run`,
+/// `record`, `replay`, `primary`, `backup`).
+#[derive(clap::Args)]
+pub struct GuestOptions {
+    /// Execution engine (any engine replays or follows a run made under any other).
+    #[arg(long, value_enum, default_value_t = Engine::Jit)]
+    pub engine: Engine,
+    /// Print retired instructions, host time and guest MIPS to stderr at
+    /// the end (and the journal's or the replication's figures).
+    #[arg(long)]
+    pub stats: bool,
+    /// Print every system call the guest makes, like strace, to stderr.
+    #[arg(long)]
+    pub strace: bool,
+    /// Sysroot for dynamically linked guests (their ld.so and libraries);
+    /// default /usr/hppa-linux-gnu when it exists.
+    #[arg(short = 'L', value_name = "SYSROOT")]
+    pub sysroot: Option<PathBuf>,
+}
+
+impl GuestOptions {
+    /// The configuration of a guest with `argv` and `envp`, epochs of
+    /// `epoch` instructions and the engine `engine` chose.
+    pub fn config(&self, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>, engine: EngineKind, epoch: Option<u64>) -> UserModeConfig {
+        UserModeConfig { argv, envp, sysroot: sysroot_or_default(self.sysroot.clone()), strace: self.strace, engine, epoch }
+    }
+}
+
 #[derive(clap::Args)]
 #[command(trailing_var_arg = true)]
 pub struct RunArgs {
-    /// Execution engine.
-    #[arg(long, value_enum, default_value_t = Engine::Jit)]
-    engine: Engine,
+    #[command(flatten)]
+    guest: GuestOptions,
     /// The JIT's injected instruction counter; `off` measures its cost
     /// (budgets become approximate and --stats counts only interpreted
     /// instructions).
     #[arg(long, value_enum, default_value_t = Switch::On)]
     icount: Switch,
-    /// Print retired instructions, host time and guest MIPS to stderr at the end.
-    #[arg(long)]
-    stats: bool,
-    /// Print every system call the guest makes, like strace, to stderr.
-    #[arg(long)]
-    strace: bool,
     /// Epoch length in retired instructions: asynchronous events (host
     /// SIGINT/SIGTERM/SIGHUP, timer expiry) reach the guest only at epoch ends.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     epoch: Option<u64>,
-    /// Sysroot for dynamically linked guests (their ld.so and libraries);
-    /// default /usr/hppa-linux-gnu when it exists.
-    #[arg(short = 'L', value_name = "SYSROOT")]
-    sysroot: Option<PathBuf>,
     /// The guest program.
     prog: PathBuf,
     /// Arguments passed to the guest.
@@ -89,13 +106,11 @@ pub fn guest_argv_envp(prog: &std::path::Path, args: &[std::ffi::OsString]) -> (
 }
 
 pub fn run_guest(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let sysroot = sysroot_or_default(args.sysroot);
     let (argv, envp) = guest_argv_envp(&args.prog, &args.args);
-    let config =
-        UserModeConfig { argv, envp, sysroot, strace: args.strace, engine: engine_kind(args.engine, args.icount), epoch: args.epoch };
+    let config = args.guest.config(argv, envp, engine_kind(args.guest.engine, args.icount), args.epoch);
     let mut vm = UserMode::load(&args.prog, &config)?;
     let report = vm.run()?;
-    report_end(&report, args.stats);
+    report_end(&report, args.guest.stats);
     Ok(ExitCode::from(report.termination.exit_status() as u8))
 }
 

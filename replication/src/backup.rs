@@ -1,12 +1,16 @@
 //! The backup's side of the protocol: an [`EpochSource`] fed by the primary.
 //!
-//! A thread receives the primary's frames, acknowledges every run end and
-//! output notice as soon as it has it, and queues the journal entries. The
-//! run loop executes epoch E only once E's end is queued, and acknowledges
-//! E's end when it starts executing E: the backup then has all of E's data
-//! and has finished E-1, so it runs at most one epoch behind the primary
-//! (which waits for that acknowledgment under `--sync epoch`), never lacks
-//! an environment result, and has at most one epoch to finish at failover.
+//! A thread receives the primary's frames and queues the journal entries;
+//! the run loop executes epoch E only once E's end is queued. Every epoch
+//! end, output notice and run end is acknowledged as soon as it has been
+//! received (the acknowledgment says "I have everything up to here", which
+//! is all the protocol asks before the primary delivers E's interrupts or
+//! releases output), so the primary never waits for the backup's
+//! execution, only for a round trip. To bound what the backup must still
+//! execute at failover, the acknowledgment is held back while the backup
+//! is [`lag_window`] epochs or more behind, and sent when it catches up:
+//! a slow backup slows the primary down instead of falling behind without
+//! limit.
 //!
 //! When the primary fails, the backup finishes every epoch it has whole,
 //! drops the results of the unfinished one, and goes live at that epoch's
@@ -17,13 +21,13 @@
 //! account.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::rc::Rc;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use hbft_runtime::journal::{Entry, EpochSource, EpochStart, JournalError, Takeover};
+use hbft_runtime::journal::{Entry, EpochSource, EpochStart, JournalError, OutputShadow, ReplayOutput, Takeover};
 use hbft_runtime::linux::{Environment, HostEnvironment};
 
 use crate::connection::{heartbeat_interval, Connection, Heartbeats, Receiver, Sender};
@@ -33,9 +37,8 @@ use crate::output::OutputDevice;
 
 /// What the receiving thread hands the run loop.
 enum Incoming {
-    /// A journal entry; an epoch end comes with its device positions and
-    /// its frame's sequence number (for the acknowledgment).
-    Entry(Entry, Option<(DevicePositions, u64)>),
+    /// A journal entry; an epoch end comes with its device positions.
+    Entry(Entry, Option<DevicePositions>),
     /// The primary failed.
     Gone(Failure),
     /// A frame that is not journal data where journal data was expected.
@@ -64,12 +67,18 @@ pub struct Failover {
     pub generation: Option<u64>,
     /// Journal entries of the unfinished epoch that were dropped.
     pub dropped: usize,
+    /// Bytes of output the primary held back (output rule) and never
+    /// performed, performed by this replica at takeover.
+    pub released: u64,
 }
 
 impl Failover {
     /// The one-line account.
     pub fn account(&self) -> String {
-        let fence = self.generation.map_or(String::new(), |g| format!(", output fence generation {g}"));
+        let mut fence = self.generation.map_or(String::new(), |g| format!(", output fence generation {g}"));
+        if self.released > 0 {
+            fence += &format!(", {} held bytes performed", self.released);
+        }
         format!(
             "primary failed ({}); live from epoch {} at {} instructions: detection {:.1} ms, takeover {:.1} ms{fence}",
             self.failure.cause,
@@ -89,19 +98,78 @@ fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T,
     bincode::deserialize(bytes).map_err(|e| format!("undecodable {what} from the primary: {e}"))
 }
 
-fn receive(mut receiver: Receiver, sender: Sender, queue: mpsc::Sender<Incoming>) {
+/// Instructions the backup may have received but not yet started before
+/// it holds back its acknowledgments: about 6 ms of JIT execution, 110 ms
+/// of interpretation, which bounds the work left at failover.
+const LAG_INSTRUCTIONS: u64 = 8 << 20;
+
+/// How many epochs the backup may be behind the primary's last epoch end
+/// before it holds back acknowledgments (at least 2, so that receiving
+/// E+1's end while executing E, the steady state, never waits).
+pub fn lag_window(epoch_len: u64) -> u64 {
+    (LAG_INSTRUCTIONS / epoch_len.max(1)).max(2)
+}
+
+/// The acknowledgment flow shared by the receiving thread and the run loop.
+struct Flow {
+    sender: Sender,
+    window: u64,
+    /// The epoch the run loop executes.
+    executing: u64,
+    /// The last epoch whose end has been received.
+    received_through: Option<u64>,
+    /// A frame received while the backup was too far behind: acknowledged
+    /// (cumulatively) once it has caught up.
+    held: Option<u64>,
+}
+
+impl Flow {
+    fn within_window(&self) -> bool {
+        self.received_through.map_or(true, |r| r < self.executing + self.window)
+    }
+
+    /// Acknowledges frame `seq` now, or once the backup has caught up.
+    fn received(&mut self, seq: u64) {
+        if self.within_window() {
+            // A failed ack shows up as a failed receive next.
+            let _ = self.sender.send(&Message::Ack { upto: seq });
+            self.held = None;
+        } else {
+            self.held = Some(seq);
+        }
+    }
+
+    /// The run loop starts `epoch`: a held acknowledgment may go now.
+    fn executing(&mut self, epoch: u64) {
+        self.executing = epoch;
+        if let Some(seq) = self.held.filter(|_| self.within_window()) {
+            let _ = self.sender.send(&Message::Ack { upto: seq });
+            self.held = None;
+        }
+    }
+}
+
+type SharedFlow = Arc<Mutex<Flow>>;
+
+fn lock(flow: &SharedFlow) -> std::sync::MutexGuard<'_, Flow> {
+    flow.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn receive(mut receiver: Receiver, flow: SharedFlow, queue: mpsc::Sender<Incoming>) {
     let mut ended = false;
     loop {
         let item = match receiver.recv() {
             Ok((seq, message)) => {
-                if matches!(message, Message::RunEnd(_) | Message::OutputNotice { .. }) {
-                    // A failed ack shows up as a failed receive next.
-                    let _ = sender.send(&Message::Ack { upto: seq });
+                if let Message::EpochEnd { epoch, .. } = message {
+                    lock(&flow).received_through = Some(epoch);
+                }
+                if matches!(message, Message::EpochEnd { .. } | Message::RunEnd(_) | Message::OutputNotice { .. }) {
+                    lock(&flow).received(seq);
                 }
                 let entry = match message {
                     Message::EnvResult(bytes) => decode(&bytes, "environment result").map(|r| (Entry::Env(r), None)),
                     Message::EpochEnd { record, devices, .. } => {
-                        decode(&record, "epoch end").map(|e| (Entry::EpochEnd(e), Some((devices, seq))))
+                        decode(&record, "epoch end").map(|e| (Entry::EpochEnd(e), Some(devices)))
                     }
                     Message::RunEnd(bytes) => {
                         ended = true;
@@ -136,14 +204,30 @@ pub struct LiveOutput {
     pub path: Option<PathBuf>,
     /// Set at go-live: the port, for the final `finish`.
     pub port: Rc<RefCell<Option<OutputPort>>>,
+    /// The replayed output the primary may not have performed yet.
+    shadow: Rc<RefCell<OutputShadow>>,
+}
+
+impl LiveOutput {
+    pub fn new(path: Option<PathBuf>) -> LiveOutput {
+        LiveOutput { path, port: Rc::default(), shadow: Rc::default() }
+    }
+
+    /// What the replaying backup does with the guest's output: with a
+    /// shared device, keeps what the primary may still hold back.
+    pub fn replay_output(&self) -> ReplayOutput {
+        match self.path {
+            Some(_) => ReplayOutput::Capture(self.shadow.clone()),
+            None => ReplayOutput::Suppress,
+        }
+    }
 }
 
 /// The journal source of a replicating backup.
 pub struct BackupSource {
     incoming: mpsc::Receiver<Incoming>,
     pending: VecDeque<(Entry, Option<DevicePositions>)>,
-    /// Sequence numbers of the queued epoch ends' frames, by epoch.
-    end_frames: BTreeMap<u64, u64>,
+    flow: SharedFlow,
     /// The last epoch whose end is queued.
     complete_through: Option<u64>,
     run_ended: bool,
@@ -171,16 +255,23 @@ impl BackupSource {
     ) -> (BackupSource, Sender, Rc<RefCell<Option<Failover>>>) {
         let Connection { sender, receiver } = conn;
         let (queue, incoming) = mpsc::channel();
-        let acks = sender.clone();
+        let flow = Arc::new(Mutex::new(Flow {
+            sender: sender.clone(),
+            window: lag_window(epoch_len),
+            executing: 0,
+            received_through: None,
+            held: None,
+        }));
+        let receiving = flow.clone();
         std::thread::Builder::new()
             .name("hbft-backup-receive".into())
-            .spawn(move || receive(receiver, acks, queue))
+            .spawn(move || receive(receiver, receiving, queue))
             .expect("spawn backup receiver");
         let failover = Rc::new(RefCell::new(None));
         let source = BackupSource {
             incoming,
             pending: VecDeque::new(),
-            end_frames: BTreeMap::new(),
+            flow,
             complete_through: None,
             run_ended: false,
             failure: None,
@@ -198,16 +289,13 @@ impl BackupSource {
     fn fill(&mut self, epoch: u64) -> Result<(), JournalError> {
         while !self.has_epoch(epoch) && self.failure.is_none() {
             match self.incoming.recv() {
-                Ok(Incoming::Entry(entry, end_frame)) => {
+                Ok(Incoming::Entry(entry, devices)) => {
                     match &entry {
                         Entry::EpochEnd(end) => self.complete_through = Some(end.epoch),
                         Entry::RunEnd(_) => self.run_ended = true,
                         Entry::Env(_) => {}
                     }
-                    if let (Entry::EpochEnd(end), Some((_, seq))) = (&entry, end_frame) {
-                        self.end_frames.insert(end.epoch, seq);
-                    }
-                    self.pending.push_back((entry, end_frame.map(|(devices, _)| devices)));
+                    self.pending.push_back((entry, devices));
                 }
                 Ok(Incoming::Gone(failure)) => self.failure = Some(failure),
                 Ok(Incoming::Broken(why)) => return Err(why.into()),
@@ -228,10 +316,18 @@ impl BackupSource {
         self.sender.close();
         let mut env: Box<dyn Environment> = Box::new(HostEnvironment);
         let mut generation = None;
+        let mut released = 0;
         if let Some(path) = &self.output.path {
             let mut device = OutputDevice::open(path)?;
             generation = Some(device.take_fence(false)?);
-            let port = OutputPort::new(device, self.devices.output);
+            // Output the primary held back and never performed: the guest
+            // made it in epochs replayed here, so it is performed now.
+            let shadow = self.output.shadow.borrow();
+            if !shadow.bytes().is_empty() {
+                device.write_at(shadow.start(), shadow.bytes())?;
+                released = shadow.bytes().len() as u64;
+            }
+            let port = OutputPort::new(device, shadow.end());
             *self.output.port.borrow_mut() = Some(port.clone());
             env = Box::new(DeviceEnvironment::new(env, port));
         }
@@ -249,6 +345,7 @@ impl BackupSource {
             retired: epoch * self.epoch_len,
             generation,
             dropped,
+            released,
         };
         eprintln!("hbft backup: {}", failover.account());
         *self.failover.borrow_mut() = Some(failover);
@@ -258,12 +355,9 @@ impl BackupSource {
 
 impl EpochSource for BackupSource {
     fn begin_epoch(&mut self, epoch: u64) -> Result<EpochStart, JournalError> {
+        lock(&self.flow).executing(epoch);
         self.fill(epoch)?;
         if self.has_epoch(epoch) {
-            if let Some(seq) = self.end_frames.remove(&epoch) {
-                // A failed ack shows up as a failed receive.
-                let _ = self.sender.send(&Message::Ack { upto: seq });
-            }
             return Ok(EpochStart::Recorded);
         }
         let failure = self.failure.take().expect("fill stops only with the epoch whole or the primary gone");
@@ -274,6 +368,7 @@ impl EpochSource for BackupSource {
         let (entry, devices) = self.pending.pop_front().ok_or("the primary's journal ended early")?;
         if let Some(devices) = devices {
             self.devices = devices;
+            self.output.shadow.borrow_mut().forget_before(devices.performed);
         }
         Ok(entry)
     }
@@ -292,7 +387,7 @@ mod tests {
 
     fn end(epoch: u64, output: u64) -> Message {
         let end = EpochEnd { epoch, retired: (epoch + 1) * 100, interrupts: vec![], state_hash: epoch };
-        Message::EpochEnd { epoch, record: bincode::serialize(&end).unwrap(), devices: DevicePositions { output, stdin: None } }
+        Message::EpochEnd { epoch, record: bincode::serialize(&end).unwrap(), devices: DevicePositions { output, performed: output, stdin: None } }
     }
 
     #[test]
@@ -309,19 +404,21 @@ mod tests {
 
         let (a, b) = in_process_pair();
         let mut primary = Connection::new(a, b"key", DEFAULT_TIMEOUT);
-        let port = Rc::new(RefCell::new(None));
-        let output = LiveOutput { path: Some(path.clone()), port: port.clone() };
+        let output = LiveOutput::new(Some(path.clone()));
+        let port = output.port.clone();
+        let ReplayOutput::Capture(shadow) = output.replay_output() else { panic!("a device captures") };
         let (mut source, _, failover) =
             BackupSource::start(Connection::new(b, b"key", DEFAULT_TIMEOUT), 100, output, DEFAULT_TIMEOUT);
         primary.sender.send(&env(EnvRecord::Write(Ok(5)))).unwrap();
         let (end_seq, _) = primary.sender.send(&end(0, 5)).unwrap();
         primary.sender.send(&env(EnvRecord::Write(Ok(3)))).unwrap();
-        // Epoch 0's end is acknowledged when the backup starts epoch 0.
-        assert!(matches!(source.begin_epoch(0).unwrap(), EpochStart::Recorded));
+        // Epoch 0's end is acknowledged on receipt.
         assert_eq!(primary.receiver.recv().unwrap().1, Message::Ack { upto: end_seq });
+        assert!(matches!(source.begin_epoch(0).unwrap(), EpochStart::Recorded));
         primary.sender.close();
 
         assert_eq!(source.next_entry().unwrap(), Entry::Env(EnvRecord::Write(Ok(5))));
+        shadow.borrow_mut().push(b"hello");
         assert!(matches!(source.next_entry().unwrap(), Entry::EpochEnd(EpochEnd { epoch: 0, .. })));
         let EpochStart::GoLive(mut takeover) = source.begin_epoch(1).unwrap() else { panic!("epoch 1 is not whole") };
         let account = failover.borrow().clone().unwrap();
@@ -338,10 +435,71 @@ mod tests {
     }
 
     #[test]
+    fn output_the_primary_held_back_is_performed_at_takeover() {
+        let dir = std::env::temp_dir().join(format!("hbft-backup-held-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("out");
+        // The primary performed "one " and held "two " when it died.
+        let mut device = OutputDevice::open(&path).unwrap();
+        device.take_fence(true).unwrap();
+        device.write_at(0, b"one ").unwrap();
+        let (a, b) = in_process_pair();
+        let primary = Connection::new(a, b"key", DEFAULT_TIMEOUT);
+        let output = LiveOutput::new(Some(path.clone()));
+        let port = output.port.clone();
+        let ReplayOutput::Capture(shadow) = output.replay_output() else { panic!("a device captures") };
+        let (mut source, _, failover) =
+            BackupSource::start(Connection::new(b, b"key", DEFAULT_TIMEOUT), 100, output, DEFAULT_TIMEOUT);
+        primary.sender.send(&env(EnvRecord::Write(Ok(4)))).unwrap();
+        primary.sender.send(&env(EnvRecord::Write(Ok(4)))).unwrap();
+        let devices = DevicePositions { output: 8, performed: 4, stdin: None };
+        let end = EpochEnd { epoch: 0, retired: 100, interrupts: vec![], state_hash: 0 };
+        primary.sender.send(&Message::EpochEnd { epoch: 0, record: bincode::serialize(&end).unwrap(), devices }).unwrap();
+        primary.sender.close();
+        assert!(matches!(source.begin_epoch(0).unwrap(), EpochStart::Recorded));
+        for text in [b"one ", b"two "] {
+            source.next_entry().unwrap();
+            shadow.borrow_mut().push(text);
+        }
+        source.next_entry().unwrap();
+        let EpochStart::GoLive(mut takeover) = source.begin_epoch(1).unwrap() else { panic!("epoch 1 is not whole") };
+        assert_eq!(failover.borrow().as_ref().unwrap().released, 4);
+        assert_eq!(takeover.env.write(1, b"three"), Ok(5));
+        port.borrow().clone().unwrap().finish().unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"one two three");
+    }
+
+    #[test]
+    fn acknowledgments_wait_while_the_backup_is_a_window_behind() {
+        let (a, b) = in_process_pair();
+        let mut primary = Connection::new(a, b"key", DEFAULT_TIMEOUT);
+        let output = LiveOutput::new(None);
+        // Epochs so long that the window is its minimum, 2.
+        let epoch_len = LAG_INSTRUCTIONS;
+        assert_eq!(lag_window(epoch_len), 2);
+        // A long timeout: no heartbeat comes between the acks.
+        let long = Duration::from_secs(20);
+        let (mut source, _, _) = BackupSource::start(Connection::new(b, b"key", long), epoch_len, output, long);
+        let mut send_end = |epoch| primary.sender.send(&end(epoch, 0)).unwrap().0;
+        let (first, second, third) = (send_end(0), send_end(1), send_end(2));
+        // Executing epoch 0: the ends of 0 and 1 are within the window...
+        assert_eq!(primary.receiver.recv().unwrap().1, Message::Ack { upto: first });
+        assert_eq!(primary.receiver.recv().unwrap().1, Message::Ack { upto: second });
+        // ...epoch 2's is held until the backup starts epoch 1.
+        assert!(matches!(source.begin_epoch(0).unwrap(), EpochStart::Recorded));
+        primary.receiver.set_timeout(Duration::from_millis(100));
+        assert!(primary.receiver.recv().is_err(), "epoch 2's end acknowledged while executing epoch 0");
+        source.next_entry().unwrap();
+        assert!(matches!(source.begin_epoch(1).unwrap(), EpochStart::Recorded));
+        primary.receiver.set_timeout(DEFAULT_TIMEOUT);
+        assert_eq!(primary.receiver.recv().unwrap().1, Message::Ack { upto: third });
+    }
+
+    #[test]
     fn a_run_end_makes_the_last_epoch_whole() {
         let (a, b) = in_process_pair();
         let primary = Connection::new(a, b"key", DEFAULT_TIMEOUT);
-        let output = LiveOutput { path: None, port: Rc::default() };
+        let output = LiveOutput::new(None);
         let (mut source, _, failover) =
             BackupSource::start(Connection::new(b, b"key", DEFAULT_TIMEOUT), 100, output, DEFAULT_TIMEOUT);
         let run_end = hbft_runtime::journal::RunEnd { retired: 42, exit_status: 0, state_hash: 7 };
@@ -358,7 +516,7 @@ mod tests {
     fn garbage_from_the_primary_is_an_error() {
         let (a, b) = in_process_pair();
         let primary = Connection::new(a, b"key", DEFAULT_TIMEOUT);
-        let output = LiveOutput { path: None, port: Rc::default() };
+        let output = LiveOutput::new(None);
         let (mut source, _, _) =
             BackupSource::start(Connection::new(b, b"key", DEFAULT_TIMEOUT), 100, output, DEFAULT_TIMEOUT);
         primary.sender.send(&Message::EnvResult(vec![0xff; 3])).unwrap();

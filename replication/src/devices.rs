@@ -12,6 +12,9 @@
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
 
 use hbft_runtime::linux::env::{Dir, DirEntry, FileStat, Handle, SysInfo, SysResult, Termios, Timespec, WinSize};
 use hbft_runtime::linux::{Environment, Errno};
@@ -21,8 +24,49 @@ use crate::output::{DeviceError, OutputDevice, Written};
 /// Exit status of a replica that found itself fenced off.
 pub const FENCED_STATUS: i32 = 3;
 
+/// Whether held output may become visible.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Release {
+    /// Perform it.
+    Now,
+    /// Never (the replicas diverged: the run stops).
+    Never,
+}
+
+/// Decides when held output is released: [`wait`](ReleaseGate::wait)
+/// blocks until everything up to frame `seq` is safe with the backup.
+pub trait ReleaseGate: Send {
+    fn wait(&self, seq: u64) -> Release;
+}
+
+/// A write waiting for its release.
+struct HeldWrite {
+    position: u64,
+    data: Vec<u8>,
+    /// Released once frame `after` is acknowledged (`None`: at once).
+    after: Option<u64>,
+}
+
+/// Where the port's writes go.
+enum Writer {
+    /// Performed on the device as the guest makes them.
+    Direct(OutputDevice),
+    /// Held and performed in order by a thread once released.
+    Held {
+        queue: mpsc::Sender<HeldWrite>,
+        thread: JoinHandle<(OutputDevice, u64)>,
+        after: Option<u64>,
+        /// The stream position up to which writes are performed.
+        performed: Arc<AtomicU64>,
+    },
+    /// Between the two (only inside `hold` and `finish`).
+    Moving,
+}
+
 struct PortState {
-    device: OutputDevice,
+    writer: Writer,
+    /// The device's data file, for metadata queries (valid while the port lives).
+    fd: Handle,
     position: u64,
     reissued: u64,
 }
@@ -32,10 +76,62 @@ struct PortState {
 #[derive(Clone)]
 pub struct OutputPort(Rc<RefCell<PortState>>);
 
+/// Performs released writes in order; returns the device and the count of
+/// reissued writes when the queue closes.
+fn perform_held(
+    mut device: OutputDevice,
+    gate: Box<dyn ReleaseGate>,
+    queue: mpsc::Receiver<HeldWrite>,
+    performed: Arc<AtomicU64>,
+) -> (OutputDevice, u64) {
+    let mut reissued = 0;
+    for write in queue {
+        if write.after.is_some_and(|seq| gate.wait(seq) == Release::Never) {
+            break;
+        }
+        match device.write_at(write.position, &write.data) {
+            Ok(Written::Reissued) => reissued += 1,
+            Ok(Written::New) => {}
+            Err(error @ DeviceError::Fenced { .. }) => stop_fenced(error),
+            Err(error) => {
+                eprintln!("hbft: output device failed: {error}; this replica stops");
+                std::process::exit(1)
+            }
+        }
+        performed.store(write.position + write.data.len() as u64, Ordering::Release);
+    }
+    (device, reissued)
+}
+
 impl OutputPort {
     /// A port on `device` (whose fence is taken) continuing at `position`.
     pub fn new(device: OutputDevice, position: u64) -> OutputPort {
-        OutputPort(Rc::new(RefCell::new(PortState { device, position, reissued: 0 })))
+        let fd = device.raw_fd();
+        OutputPort(Rc::new(RefCell::new(PortState { writer: Writer::Direct(device), fd, position, reissued: 0 })))
+    }
+
+    /// From now on writes are held until `gate` releases them (the output
+    /// rule); the guest does not wait for them.
+    pub fn hold(&self, gate: Box<dyn ReleaseGate>) {
+        let mut port = self.0.borrow_mut();
+        let Writer::Direct(device) = std::mem::replace(&mut port.writer, Writer::Moving) else {
+            panic!("output port held twice")
+        };
+        let (queue, held) = mpsc::channel();
+        let performed = Arc::new(AtomicU64::new(port.position));
+        let done = performed.clone();
+        let thread = std::thread::Builder::new()
+            .name("hbft-output".into())
+            .spawn(move || perform_held(device, gate, held, done))
+            .expect("spawn output thread");
+        port.writer = Writer::Held { queue, thread, after: None, performed };
+    }
+
+    /// The writes that follow are released once frame `seq` is acknowledged.
+    pub fn release_after(&self, seq: u64) {
+        if let Writer::Held { after, .. } = &mut self.0.borrow_mut().writer {
+            *after = Some(seq);
+        }
     }
 
     /// Bytes of guest output so far.
@@ -43,7 +139,18 @@ impl OutputPort {
         self.0.borrow().position
     }
 
-    /// Writes that landed on bytes an earlier live replica had written.
+    /// Bytes of guest output performed on the device so far (less than
+    /// [`position`](Self::position) while writes are held).
+    pub fn performed(&self) -> u64 {
+        let port = self.0.borrow();
+        match &port.writer {
+            Writer::Held { performed, .. } => performed.load(Ordering::Acquire),
+            Writer::Direct(_) | Writer::Moving => port.position,
+        }
+    }
+
+    /// Writes that landed on bytes an earlier live replica had written
+    /// (held writes are counted once performed, after `finish`).
     pub fn reissued(&self) -> u64 {
         self.0.borrow().reissued
     }
@@ -51,22 +158,45 @@ impl OutputPort {
     fn write(&self, data: &[u8]) -> Result<usize, DeviceError> {
         let mut port = self.0.borrow_mut();
         let position = port.position;
-        if port.device.write_at(position, data)? == Written::Reissued {
-            port.reissued += 1;
+        match &mut port.writer {
+            Writer::Direct(device) => {
+                if device.write_at(position, data)? == Written::Reissued {
+                    port.reissued += 1;
+                }
+            }
+            Writer::Held { queue, after, .. } => {
+                let write = HeldWrite { position, data: data.to_vec(), after: *after };
+                // The thread only stops early on a divergence: the run stops too.
+                let _ = queue.send(write);
+            }
+            Writer::Moving => unreachable!("output port in transition"),
         }
         port.position += data.len() as u64;
         Ok(data.len())
     }
 
     fn raw_fd(&self) -> Handle {
-        self.0.borrow().device.raw_fd()
+        self.0.borrow().fd
     }
 
-    /// The guest ended: the device holds exactly its output.
+    /// The guest ended: the device holds exactly its output (held writes
+    /// are performed first).
     pub fn finish(&self) -> Result<(), DeviceError> {
         let mut port = self.0.borrow_mut();
         let end = port.position;
-        port.device.finish(end)
+        let mut device = match std::mem::replace(&mut port.writer, Writer::Moving) {
+            Writer::Direct(device) => device,
+            Writer::Held { queue, thread, .. } => {
+                drop(queue);
+                let (device, reissued) = thread.join().expect("output thread");
+                port.reissued += reissued;
+                device
+            }
+            Writer::Moving => unreachable!("output port in transition"),
+        };
+        let result = device.finish(end);
+        port.writer = Writer::Direct(device);
+        result
     }
 }
 

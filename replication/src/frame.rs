@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 /// Version of the frame layout and of the messages.
-pub const PROTOCOL_VERSION: u8 = 1;
+pub const PROTOCOL_VERSION: u8 = 2;
 const MAGIC: [u8; 4] = *b"HBFT";
 /// Bytes before the payload.
 pub const HEADER_LEN: usize = 18;
@@ -41,6 +41,9 @@ pub const NO_SESSION: [u8; 32] = [0; 32];
 pub struct DevicePositions {
     /// Bytes of guest output written to the output device.
     pub output: u64,
+    /// Of those, the bytes already performed on the device (the rest is
+    /// held by the output rule; a backup that takes over performs it).
+    pub performed: u64,
     /// The primary's standard-input offset, when standard input is seekable.
     pub stdin: Option<u64>,
 }
@@ -239,7 +242,7 @@ mod tests {
         let messages = [
             Message::Heartbeat,
             Message::EnvResult(vec![1, 2, 3]),
-            Message::EpochEnd { epoch: 7, record: vec![9; 40], devices: DevicePositions { output: 5, stdin: Some(3) } },
+            Message::EpochEnd { epoch: 7, record: vec![9; 40], devices: DevicePositions { output: 5, performed: 4, stdin: Some(3) } },
             Message::RunEnd(vec![1]),
             Message::Ack { upto: 2 },
             Message::Bye { status: 3 },

@@ -5,10 +5,15 @@
 //! of epoch E the primary sends the epoch's end (interrupts, state hash,
 //! device positions) and, under [`SyncRule::Epoch`], waits for the backup's
 //! acknowledgment before the run loop delivers the interrupts and starts
-//! E+1 (the backup acknowledges once it has E and starts executing it, so
-//! it is never more than an epoch behind). Under [`SyncRule::Output`] the
-//! primary waits only before the guest's next output, for an
-//! acknowledgment of everything sent so far.
+//! E+1 (the backup acknowledges on receipt, holding back only while it is
+//! more than [`lag_window`] epochs behind).
+//!
+//! Under [`SyncRule::Output`] (VMware FT's output rule) the guest never
+//! waits for its output: before each write the primary sends an output
+//! notice, and the write is *held* on the output port until the backup has
+//! acknowledged that notice, i.e. everything the guest did before the
+//! write; the guest runs on meanwhile. At an epoch end the primary waits
+//! only if the backup is more than [`lag_window`] epochs behind.
 //!
 //! A thread reads the backup's frames: cumulative acks, a divergence
 //! report, or the backup's failure. A failed backup leaves the primary
@@ -21,8 +26,9 @@ use std::time::Instant;
 
 use hbft_runtime::journal::{EnvRecord, EpochEnd, EpochSink, JournalError, RunEnd};
 
+use crate::backup::lag_window;
 use crate::connection::{heartbeat_interval, Connection, Heartbeats, Receiver, Sender};
-use crate::devices::OutputPort;
+use crate::devices::{OutputPort, Release, ReleaseGate};
 use crate::frame::{DevicePositions, Message};
 use crate::handshake::SyncRule;
 
@@ -58,6 +64,29 @@ pub struct PrimarySink {
     /// Set once the backup has failed: nothing is sent any more.
     alone: bool,
     heartbeats: Option<Heartbeats>,
+    /// Under the output rule: the epoch ends sent and not yet waited for
+    /// (epoch, frame sequence number), oldest first.
+    unwaited_ends: std::collections::VecDeque<(u64, u64)>,
+}
+
+/// Releases held output once the backup has acknowledged what precedes it.
+struct AckGate(Shared);
+
+impl ReleaseGate for AckGate {
+    fn wait(&self, seq: u64) -> Release {
+        let (state, changed) = &*self.0;
+        let mut w = state.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if w.diverged.is_some() {
+                return Release::Never;
+            }
+            // A lost backup leaves the primary alone: its output goes out.
+            if w.lost.is_some() || w.acked.is_some_and(|acked| acked >= seq) {
+                return Release::Now;
+            }
+            w = changed.wait(w).unwrap_or_else(|e| e.into_inner());
+        }
+    }
 }
 
 fn watch_backup(mut receiver: Receiver, watch: Shared) {
@@ -100,7 +129,16 @@ impl PrimarySink {
             .spawn(move || watch_backup(receiver, shared))
             .expect("spawn backup watcher");
         let heartbeats = Some(Heartbeats::start(sender.clone(), heartbeat_interval(timeout)));
-        PrimarySink { stats: Rc::default(), sender, watch, sync, output: None, alone: false, heartbeats }
+        PrimarySink {
+            stats: Rc::default(),
+            sender,
+            watch,
+            sync,
+            output: None,
+            alone: false,
+            heartbeats,
+            unwaited_ends: Default::default(),
+        }
     }
 
     /// The forwarding figures, updated as the run goes.
@@ -109,7 +147,11 @@ impl PrimarySink {
     }
 
     /// The guest's output port, whose position goes with every epoch end.
+    /// Under the output rule its writes are held until acknowledged.
     pub fn attach_output(&mut self, port: OutputPort) {
+        if self.sync == SyncRule::Output {
+            port.hold(Box::new(AckGate(self.watch.clone())));
+        }
         self.output = Some(port);
     }
 
@@ -176,7 +218,11 @@ impl PrimarySink {
     }
 
     fn devices(&self) -> DevicePositions {
-        DevicePositions { output: self.output.as_ref().map_or(0, OutputPort::position), stdin: stdin_offset() }
+        DevicePositions {
+            output: self.output.as_ref().map_or(0, OutputPort::position),
+            performed: self.output.as_ref().map_or(0, OutputPort::performed),
+            stdin: stdin_offset(),
+        }
     }
 }
 
@@ -196,7 +242,14 @@ impl EpochSink for PrimarySink {
         }
         let offset = self.output.as_ref().map_or(0, OutputPort::position);
         let seq = self.send(&Message::OutputNotice { offset });
-        self.wait_ack(seq)
+        match (&self.output, seq) {
+            // The write that follows is held until the notice is acknowledged.
+            (Some(port), Some(seq)) => port.release_after(seq),
+            // Output to the primary's own streams cannot be held: wait.
+            (None, _) => return self.wait_ack(seq),
+            (Some(_), None) => {}
+        }
+        Ok(())
     }
 
     fn epoch_end(&mut self, end: &EpochEnd) -> Result<(), JournalError> {
@@ -204,7 +257,18 @@ impl EpochSink for PrimarySink {
         let seq = self.send(&Message::EpochEnd { epoch: end.epoch, record: encode(end), devices });
         match self.sync {
             SyncRule::Epoch => self.wait_ack(seq),
-            SyncRule::Output => Ok(()),
+            SyncRule::Output => {
+                // Bound the backup's lag: wait for the acknowledgment of the
+                // end `lag_window` epochs back. Epoch E ends at (E+1)·length.
+                let window = lag_window(end.retired / (end.epoch + 1));
+                self.unwaited_ends.extend(seq.map(|seq| (end.epoch, seq)));
+                let mut due = None;
+                while let Some(&(_, seq)) = self.unwaited_ends.front().filter(|(e, _)| e + window <= end.epoch) {
+                    due = Some(seq);
+                    self.unwaited_ends.pop_front();
+                }
+                self.wait_ack(due)
+            }
         }
     }
 
@@ -267,6 +331,38 @@ mod tests {
         assert_eq!(kinds, [4, 6, 5, 11, 10]);
         assert_eq!(stats.get().frames, 5);
         assert!(!sink.alone);
+    }
+
+    #[test]
+    fn the_output_rule_holds_writes_until_acknowledged_without_stalling_the_guest() {
+        use crate::devices::DeviceEnvironment;
+        use crate::output::OutputDevice;
+        use hbft_runtime::linux::{Environment, HostEnvironment};
+
+        let dir = std::env::temp_dir().join(format!("hbft-primary-held-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("out");
+        let mut device = OutputDevice::open(&path).unwrap();
+        device.take_fence(true).unwrap();
+        let port = OutputPort::new(device, 0);
+        let (mut sink, mut backup) = sink(SyncRule::Output);
+        sink.attach_output(port.clone());
+        let mut env = DeviceEnvironment::new(Box::new(HostEnvironment), port.clone());
+        // The guest's write returns at once; the bytes wait for the backup.
+        sink.before_output().unwrap();
+        assert_eq!(env.write(1, b"held\n"), Ok(5));
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert_eq!(std::fs::read(&path).unwrap(), b"");
+        let (seq, notice) = backup.receiver.recv().unwrap();
+        assert_eq!(notice, Message::OutputNotice { offset: 0 });
+        backup.sender.send(&Message::Ack { upto: seq }).unwrap();
+        let deadline = Instant::now() + std::time::Duration::from_secs(5);
+        while std::fs::read(&path).unwrap() != b"held\n" {
+            assert!(Instant::now() < deadline, "acknowledged output not released");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        port.finish().unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"held\n");
     }
 
     #[test]

@@ -75,7 +75,7 @@ fn a_different_state_hash_stops_backup_and_primary() {
         vm.run().map(|report| report.retired).map_err(|e| e.to_string())
     });
 
-    let output = LiveOutput { path: None, port: Default::default() };
+    let output = LiveOutput::new(None);
     let (source, sender, _) = BackupSource::start(Connection::new(backup_link, KEY, WAIT), EPOCH, output, WAIT);
     let journaling = Journaling::Replay { source: Box::new(source), output: ReplayOutput::Suppress };
     let mut vm = UserMode::load_with(&guest(), &config(), journaling).unwrap();

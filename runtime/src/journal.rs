@@ -201,12 +201,53 @@ pub enum ReplayError {
 }
 
 /// Output of the guest's standard streams during replay.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum ReplayOutput {
     /// Write it to the host's standard streams (`hbft replay`).
     Perform,
     /// Drop it (a replication backup: the primary performed it).
     Suppress,
+    /// Keep it (a replication backup whose primary may hold output back:
+    /// what the primary has not performed yet, the backup must perform
+    /// if it takes over).
+    Capture(Rc<RefCell<OutputShadow>>),
+}
+
+/// The guest's standard-stream output (stdout and stderr as one byte
+/// stream) from some position on, as a replaying run produced it.
+#[derive(Debug, Default)]
+pub struct OutputShadow {
+    /// Stream position of `bytes[0]`.
+    start: u64,
+    bytes: Vec<u8>,
+}
+
+impl OutputShadow {
+    /// The stream position after the last byte produced.
+    pub fn end(&self) -> u64 {
+        self.start + self.bytes.len() as u64
+    }
+
+    /// The bytes kept, from stream position [`start`](Self::start) on.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    pub fn start(&self) -> u64 {
+        self.start
+    }
+
+    /// Forgets the bytes before stream position `position` (they are safe elsewhere).
+    pub fn forget_before(&mut self, position: u64) {
+        let drop = position.saturating_sub(self.start).min(self.bytes.len() as u64);
+        self.bytes.drain(..drop as usize);
+        self.start += drop;
+    }
+
+    /// Appends the guest's next output.
+    pub fn push(&mut self, data: &[u8]) {
+        self.bytes.extend_from_slice(data);
+    }
 }
 
 /// A live environment that hands every result to a sink.
@@ -484,14 +525,16 @@ impl ReplayEnvironment {
     /// The guest's output on a standard stream, performed on the host's.
     fn perform_output(&self, handle: Handle, data: &[u8]) {
         let replayer = self.replayer.borrow();
-        if replayer.output != ReplayOutput::Perform {
-            return;
-        }
-        if let Some(&HostFile::Standard(stream @ (1 | 2))) = replayer.files.get(&handle) {
-            use std::io::Write;
-            // The recorded result is what the guest sees; a failing host
-            // stream (a closed pipe) changes nothing in the replay.
-            let _ = if stream == 1 { std::io::stdout().write_all(data) } else { std::io::stderr().write_all(data) };
+        let Some(&HostFile::Standard(stream @ (1 | 2))) = replayer.files.get(&handle) else { return };
+        match &replayer.output {
+            ReplayOutput::Perform => {
+                use std::io::Write;
+                // The recorded result is what the guest sees; a failing host
+                // stream (a closed pipe) changes nothing in the replay.
+                let _ = if stream == 1 { std::io::stdout().write_all(data) } else { std::io::stderr().write_all(data) };
+            }
+            ReplayOutput::Suppress => {}
+            ReplayOutput::Capture(shadow) => shadow.borrow_mut().push(data),
         }
     }
 }
