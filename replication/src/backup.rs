@@ -480,7 +480,7 @@ mod tests {
         // A long timeout: no heartbeat comes between the acks.
         let long = Duration::from_secs(20);
         let (mut source, _, _) = BackupSource::start(Connection::new(b, b"key", long), epoch_len, output, long);
-        let mut send_end = |epoch| primary.sender.send(&end(epoch, 0)).unwrap().0;
+        let send_end = |epoch| primary.sender.send(&end(epoch, 0)).unwrap().0;
         let (first, second, third) = (send_end(0), send_end(1), send_end(2));
         // Executing epoch 0: the ends of 0 and 1 are within the window...
         assert_eq!(primary.receiver.recv().unwrap().1, Message::Ack { upto: first });

@@ -2,8 +2,8 @@
 //!
 //! A link has a sending and a receiving half so that heartbeats, acks and
 //! data can be sent from one thread while another blocks on receipt. TCP
-//! reads frames on a reader thread (the header's length field delimits
-//! them); the in-process link is a pair of channels, for tests.
+//! frames are delimited by the header's length field; the in-process link
+//! is a pair of channels, for tests.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
@@ -56,7 +56,7 @@ impl LinkTx for TcpTx {
     }
 }
 
-/// Frames (or the error that ended the stream) from the reader thread.
+/// Frames sent through a channel (the in-process link).
 struct ChannelRx(Receiver<Result<Vec<u8>, LinkError>>);
 
 impl LinkRx for ChannelRx {
@@ -69,45 +69,57 @@ impl LinkRx for ChannelRx {
     }
 }
 
-/// One whole frame from `stream`; `Ok(None)` at a clean end of stream.
-fn read_frame(stream: &mut impl Read) -> Result<Option<Vec<u8>>, LinkError> {
-    let closed = |e: std::io::Error| match e.kind() {
-        std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset => LinkError::Closed,
-        _ => LinkError::Io(e),
-    };
-    let mut header = [0u8; HEADER_LEN];
-    match stream.read_exact(&mut header[..1]) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
-        Err(e) => return Err(closed(e)),
+/// Frames read straight from the socket by the thread that waits for them
+/// (no relay thread: every thread hop is a wake-up on the acknowledgment's
+/// path). Bytes of a frame that is not whole yet when the wait times out
+/// are kept for the next call.
+struct TcpRx {
+    stream: TcpStream,
+    buffered: Vec<u8>,
+}
+
+impl TcpRx {
+    /// The first whole frame in the buffer, if there is one.
+    fn whole_frame(&mut self) -> Result<Option<Vec<u8>>, LinkError> {
+        let Some(header) = self.buffered.first_chunk::<HEADER_LEN>() else { return Ok(None) };
+        let len = frame_len(header)?;
+        if self.buffered.len() < len {
+            return Ok(None);
+        }
+        let rest = self.buffered.split_off(len);
+        Ok(Some(std::mem::replace(&mut self.buffered, rest)))
     }
-    stream.read_exact(&mut header[1..]).map_err(closed)?;
-    let len = frame_len(&header)?;
-    let mut frame = vec![0u8; len];
-    frame[..HEADER_LEN].copy_from_slice(&header);
-    stream.read_exact(&mut frame[HEADER_LEN..]).map_err(closed)?;
-    Ok(Some(frame))
+}
+
+impl LinkRx for TcpRx {
+    fn recv(&mut self, timeout: Duration) -> Result<Vec<u8>, LinkError> {
+        // A zero timeout would mean "block forever" to the socket.
+        self.stream.set_read_timeout(Some(timeout.max(Duration::from_micros(1))))?;
+        let mut chunk = [0u8; 16 << 10];
+        loop {
+            if let Some(frame) = self.whole_frame()? {
+                return Ok(frame);
+            }
+            match self.stream.read(&mut chunk) {
+                Ok(0) => return Err(LinkError::Closed),
+                Ok(n) => self.buffered.extend_from_slice(&chunk[..n]),
+                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                    return Err(LinkError::Silent(timeout))
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return Err(LinkError::Closed),
+                Err(e) => return Err(LinkError::Io(e)),
+            }
+        }
+    }
 }
 
 /// A link over a connected TCP stream.
 pub fn tcp_link(stream: TcpStream) -> std::io::Result<Link> {
     // Frames are small and latency-bound: no Nagle delay.
     stream.set_nodelay(true)?;
-    let mut reader = stream.try_clone()?;
-    let (tx, rx) = mpsc::channel();
-    std::thread::Builder::new().name("hbft-link-reader".into()).spawn(move || loop {
-        let result = read_frame(&mut reader);
-        let end = !matches!(result, Ok(Some(_)));
-        let item = match result {
-            Ok(Some(frame)) => Ok(frame),
-            Ok(None) => Err(LinkError::Closed),
-            Err(e) => Err(e),
-        };
-        if tx.send(item).is_err() || end {
-            break;
-        }
-    })?;
-    Ok((Box::new(TcpTx(stream)), Box::new(ChannelRx(rx))))
+    let reader = stream.try_clone()?;
+    Ok((Box::new(TcpTx(stream)), Box::new(TcpRx { stream: reader, buffered: Vec::new() })))
 }
 
 struct MemTx(Option<Sender<Result<Vec<u8>, LinkError>>>);
@@ -161,6 +173,21 @@ mod tests {
         assert!(matches!(b_rx.recv(Duration::from_millis(20)), Err(LinkError::Silent(_))));
         a_tx.close();
         assert!(matches!(b_rx.recv(T), Err(LinkError::Closed)));
+    }
+
+    #[test]
+    fn a_frame_split_across_a_timeout_is_kept_whole() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let client = std::thread::spawn(move || TcpStream::connect(addr).unwrap());
+        let (server, _) = listener.accept().unwrap();
+        let mut raw = client.join().unwrap();
+        let (_tx, mut rx) = tcp_link(server).unwrap();
+        let frame = Sealer::new(b"k").seal(&Message::EnvResult(vec![7; 100]));
+        raw.write_all(&frame[..30]).unwrap();
+        assert!(matches!(rx.recv(Duration::from_millis(20)), Err(LinkError::Silent(_))));
+        raw.write_all(&frame[30..]).unwrap();
+        assert_eq!(rx.recv(T).unwrap(), frame);
     }
 
     #[test]
