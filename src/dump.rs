@@ -75,6 +75,13 @@ fn env_line(record: &EnvRecord) -> String {
             let names: Vec<_> = entries.iter().map(|e| String::from_utf8_lossy(&e.name).into_owned()).collect();
             let _ = write!(line, "{} entries {:?}", entries.len(), names);
         }
+        EnvRecord::DeviceRead { addr, value } => {
+            let _ = write!(line, "register {addr:#010x} = {value:#x}");
+        }
+        EnvRecord::DiskDone { status, data } => {
+            let _ = write!(line, "status {status}, ");
+            bytes(&mut line, data);
+        }
         other => {
             let text = format!("{other:?}");
             // Drop the variant name already shown: `Write(Ok(5))` -> `Ok(5)`.

@@ -28,6 +28,9 @@ pub struct ReplayArgs {
 
 pub fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let (header, reader) = LogReader::open(&args.log)?;
+    if crate::system::board_of_log(&header.envp).is_some() {
+        bail!("{} is a system-mode log; replay it with hbft system --replay", args.log.display());
+    }
     let prog = args.prog.unwrap_or_else(|| PathBuf::from(std::ffi::OsStr::from_bytes(&header.program)));
     let bytes = std::fs::read(&prog).with_context(|| format!("cannot read {}", prog.display()))?;
     let found = binary_sha256(&bytes);

@@ -83,7 +83,7 @@ pub enum Sync {
 /// How long the primary keeps trying to reach a backup that is starting.
 const CONNECT_PATIENCE: Duration = Duration::from_secs(10);
 
-fn read_key(path: &Path) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn read_key(path: &Path) -> anyhow::Result<Vec<u8>> {
     let key = std::fs::read(path).with_context(|| format!("cannot read key file {}", path.display()))?;
     if key.len() < 16 {
         bail!("key file {} holds {} bytes; at least 16 are needed", path.display(), key.len());
@@ -101,7 +101,7 @@ fn config(options: &ReplicaOptions, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> U
     options.guest.config(argv, envp, options.guest.engine.into(), Some(options.epoch))
 }
 
-fn connect(addr: &str) -> anyhow::Result<TcpStream> {
+pub(crate) fn connect(addr: &str) -> anyhow::Result<TcpStream> {
     let deadline = Instant::now() + CONNECT_PATIENCE;
     let target = addr
         .to_socket_addrs()

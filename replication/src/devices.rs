@@ -155,7 +155,8 @@ impl OutputPort {
         self.0.borrow().reissued
     }
 
-    fn write(&self, data: &[u8]) -> Result<usize, DeviceError> {
+    /// Writes `data` at the stream's position and advances it.
+    pub fn write(&self, data: &[u8]) -> Result<usize, DeviceError> {
         let mut port = self.0.borrow_mut();
         let position = port.position;
         match &mut port.writer {
@@ -202,7 +203,7 @@ impl OutputPort {
 
 /// A replica that lost the fence must not write again, nor go on as if its
 /// writes had happened: it stops at once.
-fn stop_fenced(error: DeviceError) -> ! {
+pub fn stop_fenced(error: DeviceError) -> ! {
     eprintln!("hbft: {error}; this replica stops");
     std::process::exit(FENCED_STATUS)
 }

@@ -192,6 +192,17 @@ impl OutputDevice {
         Ok(Written::New)
     }
 
+    /// Reads `buf.len()` bytes at `offset`. Reading needs no fence: it
+    /// changes nothing (a disk image is a shared device too).
+    pub fn read_at(&self, buf: &mut [u8], offset: u64) -> Result<(), DeviceError> {
+        self.data.read_exact_at(buf, offset).map_err(|e| io_error(&self.data_path, e))
+    }
+
+    /// The data file's length in bytes.
+    pub fn size(&self) -> Result<u64, DeviceError> {
+        Ok(self.data.metadata().map_err(|e| io_error(&self.data_path, e))?.len())
+    }
+
     /// The guest's output ends at `len`: drops anything beyond it (bytes a
     /// fenced-off writer may have left past the live replica's output).
     pub fn finish(&mut self, len: u64) -> Result<(), DeviceError> {

@@ -66,6 +66,12 @@ pub enum EnvRecord {
     RandomBytes(Vec<u8>),
     Getcwd(SysResult<Vec<u8>>),
     Sysinfo(SysResult<SysInfo>),
+    /// System mode: the board answered a read of a device register that
+    /// reflects the outside world (console input, disk capacity).
+    DeviceRead { addr: u32, value: u32 },
+    /// System mode: the disk transfer in flight completed at this epoch's
+    /// end with `status`; `data` is what a read brought into memory.
+    DiskDone { status: u32, data: Vec<u8> },
 }
 
 impl EnvRecord {
@@ -99,6 +105,8 @@ impl EnvRecord {
             EnvRecord::RandomBytes(_) => "random_bytes",
             EnvRecord::Getcwd(_) => "getcwd",
             EnvRecord::Sysinfo(_) => "sysinfo",
+            EnvRecord::DeviceRead { .. } => "device_read",
+            EnvRecord::DiskDone { .. } => "disk_done",
         }
     }
 }

@@ -47,7 +47,7 @@ pub enum Interruption {
 }
 
 /// Privileged state not held in [`CpuState`].
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Control {
     /// Back entries of IIASQ and IIAOQ: `mtctl` to CR 17/18 advances the
     /// queue (front ← back, back ← value), `mfctl` reads the front — so two

@@ -27,9 +27,11 @@
 
 pub mod board;
 pub mod control;
+pub mod journal;
 pub mod privileged;
 pub mod tlb;
 
+use std::hash::Hasher;
 use std::time::{Duration, Instant};
 
 use hbft_frontend::elf::ElfImage;
@@ -38,6 +40,7 @@ use hbft_translator::interp::{Exit, Interpreter, Trap};
 use hbft_translator::memory::{GuestMemory, MemFault};
 use hbft_translator::state::{psw, CpuState, KERNEL_PRIVILEGE};
 
+use crate::journal::{EpochEnd, ReplayError, RunEnd};
 use crate::memory::{AddressSpace, Layout, PERM_RWX};
 use crate::state_hash::StateHasher;
 use crate::user_mode::EngineKind;
@@ -79,6 +82,10 @@ pub enum SystemError {
     Disk(std::io::Error),
     #[error("console: {0}")]
     Console(std::io::Error),
+    #[error(transparent)]
+    Journal(#[from] ReplayError),
+    #[error("the board has a disk but no disk image to continue live with")]
+    NoLiveDisk,
 }
 
 /// Counters of a finished run.
@@ -95,6 +102,10 @@ pub struct SystemReport {
     pub emulated: u64,
     /// Device register accesses.
     pub device_accesses: u64,
+    /// Environment results the board recorded or replayed.
+    pub events: u64,
+    /// Disk transfers completed as uncertain after a takeover.
+    pub uncertain: u64,
     pub host_time: Duration,
     /// xxh3 of the CPU state at each epoch end, in order.
     pub epoch_hashes: Vec<u64>,
@@ -152,13 +163,17 @@ impl SystemMode {
     pub fn run(mut self) -> Result<SystemReport, SystemError> {
         let start = Instant::now();
         loop {
+            self.board.begin_epoch(self.report.epochs)?;
             let epoch_end = (self.report.epochs + 1) * self.epoch;
             while self.cpu.retired < epoch_end {
                 self.step(epoch_end - self.cpu.retired)?;
                 if let Some(v) = self.board.power_off {
-                    self.board.flush().map_err(SystemError::Console)?;
+                    let state_hash = self.state_hash();
+                    self.board.run_end(RunEnd { retired: self.cpu.retired, exit_status: v as i32, state_hash })?;
                     self.report.power_off = v;
                     self.report.retired = self.cpu.retired;
+                    self.report.events = self.board.events();
+                    self.report.uncertain = self.board.uncertain;
                     self.report.host_time = start.elapsed();
                     return Ok(self.report);
                 }
@@ -271,27 +286,35 @@ impl SystemMode {
             Exit::Fault(_) => return Err(SystemError::Fault { fault, pc }),
             other => return self.handle(other),
         }
-        if let Some(req) = self.board.request.take() {
-            let ok = match &mut self.board.disk {
-                Some(disk) => disk.transfer(req, &mut self.ram).map_err(SystemError::Disk)?,
-                None => false,
-            };
-            if ok && !req.write {
-                let len = req.count * board::SECTOR_BYTES;
-                self.engine.invalidate(req.addr, len);
-            }
-            self.board.start_transfer(ok);
-        }
+        self.board.check()?;
         Ok(false)
     }
 
-    /// The end of an epoch: hash the state, post the buffered interrupts to
-    /// EIRR and interrupt the guest if one is enabled.
+    /// The state hash of an epoch end: CPU and memory, the privileged state
+    /// outside `CpuState` (interruption queue backs, timer, TLBs) and the
+    /// device registers.
+    fn state_hash(&mut self) -> u64 {
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        h.write_u64(self.hasher.epoch_hash(&self.cpu, &mut self.ram));
+        std::hash::Hash::hash(&self.ctl, &mut h);
+        self.board.hash_devices(&mut h);
+        h.finish()
+    }
+
+    /// The end of an epoch: hash the state, let the board complete its
+    /// transfer and journal the end, post the buffered interrupts to EIRR
+    /// and interrupt the guest if one is enabled.
     fn end_epoch(&mut self) -> Result<(), SystemError> {
+        let epoch = self.report.epochs;
         self.report.epochs += 1;
-        let hash = self.hasher.epoch_hash(&self.cpu, &mut self.ram);
-        self.report.epoch_hashes.push(hash);
-        let mut posted = self.board.epoch_end();
+        let state_hash = self.state_hash();
+        self.report.epoch_hashes.push(state_hash);
+        let end = EpochEnd { epoch, retired: self.cpu.retired, interrupts: Vec::new(), state_hash };
+        let outcome = self.board.epoch_end(&mut self.ram, end)?;
+        if let Some((addr, len)) = outcome.dma {
+            self.engine.invalidate(addr, len);
+        }
+        let mut posted = outcome.posted;
         if self.ctl.timer_due(&self.cpu) {
             posted |= board::IRQ_TIMER;
         }
@@ -301,7 +324,7 @@ impl SystemMode {
             self.report.external += 1;
             self.deliver(Interruption::External, Cause::default());
         }
-        self.board.flush().map_err(SystemError::Console)
+        Ok(())
     }
 }
 

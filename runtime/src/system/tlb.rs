@@ -23,7 +23,7 @@ pub enum Use {
 /// One translation: a virtual page (space, offset) to a physical page, with
 /// the protection fields of `idtlbp`/`iitlbp` (layout as QEMU's
 /// target/hppa `helper_itlbp` extracts them from the protection word).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct TlbEntry {
     pub space: u32,
     /// Virtual page number (offset / 4096).
@@ -66,7 +66,7 @@ impl TlbEntry {
 }
 
 /// One side of the TLB.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Tlb {
     entries: [Option<TlbEntry>; TLB_ENTRIES],
     /// The slot the next insert takes.

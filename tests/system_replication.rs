@@ -1,0 +1,264 @@
+//! System mode recorded, replayed and replicated: `hbft system --record`
+//! and `--replay`, and a primary (`--backup ADDR`) / backup (`--listen
+//! ADDR`) pair booting the guest kernel with a disk. The primary is
+//! SIGKILLed at random instants during the kernel's disk workload; the
+//! shared console output and the shared disk image must equal an
+//! unreplicated run's every time. A killed backup leaves the primary to
+//! finish alone.
+//!
+//! The kill instants come from a seed printed by each test; set
+//! `HBFT_KILL_SEED` to repeat a run.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use common::{hbft, prebuilt_dir};
+
+const LIMIT: Duration = Duration::from_secs(120);
+const BLOCK0: &[u8] = b"HBFT test disk, block 0\n";
+
+fn kernel() -> PathBuf {
+    prebuilt_dir().join("system").join("kernel")
+}
+
+/// A scratch directory for one test, removed when the test passes.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("hbft-sysrepl-test-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("key"), b"0123456789abcdef0123456789abcdef").unwrap();
+        Scratch(dir)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    /// A fresh disk image of `sectors` sectors whose block 0 holds [`BLOCK0`].
+    fn disk(&self, name: &str, sectors: usize) -> PathBuf {
+        let mut bytes = vec![0u8; sectors * 512];
+        bytes[..BLOCK0.len()].copy_from_slice(BLOCK0);
+        let path = self.path(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+/// A small deterministic generator for kill instants.
+struct Rng(u64);
+
+impl Rng {
+    fn from_env(test: &str) -> Rng {
+        let seed = std::env::var("HBFT_KILL_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos() as u64 | 1
+        });
+        eprintln!("{test}: HBFT_KILL_SEED={seed}");
+        Rng(seed)
+    }
+
+    /// Uniform in [lo, hi).
+    fn between(&mut self, lo: f64, hi: f64) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        lo + (hi - lo) * (self.0 % 1_000_000) as f64 / 1e6
+    }
+}
+
+/// An unreplicated run: the console output, the final disk image and the
+/// run time.
+fn unreplicated(s: &Scratch, sectors: usize, epoch: u64) -> (Vec<u8>, Vec<u8>, Duration) {
+    let disk = s.disk("unreplicated.img", sectors);
+    let started = Instant::now();
+    let out = Command::new(hbft())
+        .args(["system", "--epoch", &epoch.to_string(), "--disk"])
+        .arg(&disk)
+        .arg(kernel())
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    assert!(out.status.success(), "unreplicated run: {:?} {}", out.status, String::from_utf8_lossy(&out.stderr));
+    (out.stdout, std::fs::read(&disk).unwrap(), took)
+}
+
+/// A running replica and the lines of its stderr.
+struct Replica {
+    child: Child,
+    stderr: mpsc::Receiver<String>,
+}
+
+impl Replica {
+    fn spawn(mut cmd: Command) -> Replica {
+        let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+        let (tx, stderr) = mpsc::channel();
+        let pipe = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Replica { child, stderr }
+    }
+
+    /// Waits for the exit (at most `limit`), returns the status and all stderr.
+    fn finish(mut self, limit: Duration) -> (ExitStatus, String) {
+        let deadline = Instant::now() + limit;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("replica did not finish within {limit:?}");
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        let lines: Vec<String> = self.stderr.iter().collect();
+        (status, lines.join("\n"))
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+/// `hbft system ROLE --output --disk --key-file --epoch --timeout KERNEL`.
+fn replica_cmd(s: &Scratch, role: &[&str], disk: &Path, epoch: u64, timeout_ms: u64) -> Command {
+    let mut cmd = Command::new(hbft());
+    cmd.arg("system").args(role);
+    cmd.arg("--output").arg(s.path("console")).arg("--disk").arg(disk).arg("--key-file").arg(s.path("key"));
+    cmd.args(["--epoch", &epoch.to_string(), "--timeout", &timeout_ms.to_string()]);
+    cmd.arg(kernel());
+    cmd
+}
+
+/// Starts a backup, then a primary connected to it, sharing `disk`.
+fn start_pair(s: &Scratch, disk: &Path, epoch: u64, timeout_ms: u64, sync: &str) -> (Replica, Replica) {
+    let backup = Replica::spawn(replica_cmd(s, &["--listen", "127.0.0.1:0"], disk, epoch, timeout_ms));
+    let first = backup.stderr.recv_timeout(Duration::from_secs(20)).expect("backup prints its address");
+    let addr = first.strip_prefix("hbft backup: listening on ").unwrap_or_else(|| panic!("backup said: {first}")).to_string();
+    let primary = Replica::spawn(replica_cmd(s, &["--backup", &addr, "--sync", sync], disk, epoch, timeout_ms));
+    (primary, backup)
+}
+
+/// Disk sizes the runs use.
+const SECTORS: [usize; 2] = [1024, 2048];
+
+#[test]
+fn killed_backup_leaves_the_primary_to_finish() {
+    let mut rng = Rng::from_env("killed_backup");
+    for (i, sectors) in SECTORS.iter().enumerate() {
+        let s = Scratch::new(&format!("backup-kill-{i}"));
+        let (console, image, took) = unreplicated(&s, *sectors, 4096);
+        let disk = s.disk("shared.img", *sectors);
+        let (primary, mut backup) = start_pair(&s, &disk, 4096, 2000, "epoch");
+        std::thread::sleep(took.mul_f64(rng.between(0.1, 0.8)));
+        backup.kill();
+        let _ = backup.finish(LIMIT);
+        let (status, stderr) = primary.finish(LIMIT);
+        assert!(status.success(), "primary {status}: {stderr}");
+        assert_eq!(std::fs::read(s.path("console")).unwrap(), console);
+        assert!(std::fs::read(&disk).unwrap() == image, "disk image differs");
+    }
+}
+
+#[test]
+fn unkilled_pair_follows_to_the_end() {
+    let s = Scratch::new("pair");
+    let (console, image, _) = unreplicated(&s, 64, 4096);
+    let disk = s.disk("shared.img", 64);
+    let (primary, backup) = start_pair(&s, &disk, 4096, 2000, "epoch");
+    let (status, stderr) = primary.finish(LIMIT);
+    assert!(status.success(), "primary {status}: {stderr}");
+    let (status, stderr) = backup.finish(LIMIT);
+    assert!(status.success(), "backup {status}: {stderr}");
+    assert!(stderr.contains("followed the primary to the end"), "{stderr}");
+    assert_eq!(std::fs::read(s.path("console")).unwrap(), console);
+    assert!(std::fs::read(&disk).unwrap() == image, "disk image differs");
+}
+
+fn hbft_system(args: &[&str]) -> std::process::Output {
+    Command::new(hbft()).arg("system").args(args).output().unwrap()
+}
+
+fn one_line_error(out: &std::process::Output) -> String {
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+#[test]
+fn record_and_replay_retrace_the_board() {
+    let s = Scratch::new("record");
+    let disk = s.disk("disk.img", 64);
+    let before = std::fs::read(&disk).unwrap();
+    let log = s.path("log");
+    let k = kernel();
+    let (disk_s, log_s, k_s) = (disk.to_str().unwrap(), log.to_str().unwrap(), k.to_str().unwrap());
+    let recorded = hbft_system(&["--stats", "--disk", disk_s, "--record", log_s, k_s]);
+    assert!(recorded.status.success(), "{}", String::from_utf8_lossy(&recorded.stderr));
+    // Replay does not touch the disk: reset it to show that.
+    std::fs::write(&disk, &before).unwrap();
+    for engine in ["jit", "interp"] {
+        let replayed = hbft_system(&["--stats", "--engine", engine, "--replay", log_s, k_s]);
+        assert!(replayed.status.success(), "{}", String::from_utf8_lossy(&replayed.stderr));
+        assert_eq!(replayed.stdout, recorded.stdout, "{engine}");
+        let digest = |o: &std::process::Output| String::from_utf8_lossy(&o.stderr).rsplit_once("digest ").unwrap().1.to_string();
+        assert_eq!(digest(&replayed), digest(&recorded), "{engine}");
+    }
+    assert_eq!(std::fs::read(&disk).unwrap(), before);
+    let dump = Command::new(hbft()).args(["dump", "--log", log_s]).output().unwrap();
+    let dump = String::from_utf8_lossy(&dump.stdout);
+    assert!(dump.contains("disk_done"), "{dump}");
+
+    // A user-mode replay refuses the log; a different kernel is refused.
+    let err = one_line_error(&Command::new(hbft()).args(["replay", "--log", log_s]).output().unwrap());
+    assert!(err.contains("system-mode log"), "{err}");
+    let other = prebuilt_dir().join("hello_asm");
+    let err = one_line_error(&hbft_system(&["--replay", log_s, other.to_str().unwrap()]));
+    assert!(err.contains("not the recorded kernel"), "{err}");
+
+    // A corrupt log is a one-line error, not a panic.
+    let mut bytes = std::fs::read(&log).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0xff;
+    std::fs::write(&log, &bytes).unwrap();
+    let err = one_line_error(&hbft_system(&["--replay", log_s, k_s]));
+    assert!(err.contains("log"), "{err}");
+    bytes.truncate(at);
+    std::fs::write(&log, &bytes).unwrap();
+    one_line_error(&hbft_system(&["--replay", log_s, k_s]));
+}
+
+#[test]
+fn bad_replication_flags_fail_with_one_line() {
+    let s = Scratch::new("flags");
+    let k = kernel();
+    let k_s = k.to_str().unwrap();
+    let out = s.path("out");
+    one_line_error(&hbft_system(&["--output", out.to_str().unwrap(), k_s]));
+    let err = one_line_error(&hbft_system(&["--backup", "127.0.0.1:1", "--key-file", "/nonexistent", k_s]));
+    assert!(err.contains("key file"), "{err}");
+    let both = hbft_system(&["--record", out.to_str().unwrap(), "--replay", out.to_str().unwrap(), k_s]);
+    assert!(!both.status.success() && String::from_utf8_lossy(&both.stderr).contains("cannot be used with"));
+}
