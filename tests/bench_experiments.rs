@@ -46,6 +46,38 @@ fn tiny_epoch_length_run_writes_csv_table_and_plot() {
     assert!(svg.matches("<polyline").count() > 2 * series.len(), "too few lines");
 }
 
+/// The BT vs recovery-counter experiment's system-mode series: the guest
+/// kernel's disk workload under both epoch sources (the experiment itself
+/// fails if their state-hash digests differ).
+#[test]
+fn tiny_bt_vs_counter_run_has_the_system_mode_series() {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-bt-vs-counter");
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = run_with(
+        command(common::hbft(), ["bench", "bt-vs-counter", "--quick", "--reps", "1", "--epochs", "1024", "--out"]).arg(&dir),
+        None,
+        Some(Duration::from_secs(300)),
+    );
+    assert!(out.success(), "{}\n{}", out.stdout_str(), out.stderr_str());
+    let samples: Vec<Sample> = csv::Reader::from_path(dir.join("counters_system.csv")).unwrap().deserialize().map(Result::unwrap).collect();
+    let series = ["system, bt: injected counters", "system, recovery-counter trap"];
+    for s in series {
+        let values: Vec<f64> = samples.iter().filter(|r| r.series == s && r.x == 1024.0).map(|r| r.value).collect();
+        assert_eq!(values.len(), 1, "{s}: {samples:?}");
+        // Milliseconds of a kernel workload sized to take about half a second.
+        assert!(values[0] > 100.0 && values[0].is_finite(), "{s}: {values:?}");
+    }
+    let table = std::fs::read_to_string(dir.join("counters_system.md")).unwrap();
+    assert!(table.contains("| system, recovery-counter trap | 1K | 1 |"), "{table}");
+    let report = std::fs::read_to_string(dir.join("bt-vs-counter.report.md")).unwrap();
+    assert!(report.contains("counters_system.svg") && report.contains("identical per-epoch state-hash"), "{report}");
+    let svg = std::fs::read_to_string(dir.join("counters_system.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "not an SVG document");
+    for s in series {
+        assert!(svg.contains(s), "legend lacks {s}");
+    }
+}
+
 #[test]
 fn bad_bench_flags_are_one_line_errors() {
     for args in [

@@ -159,8 +159,62 @@ fn start_pair(s: &Scratch, disk: &Path, epoch: u64, timeout_ms: u64, sync: &str)
     (primary, backup)
 }
 
-/// Disk sizes the runs use.
-const SECTORS: [usize; 2] = [1024, 2048];
+/// Disk sizes the runs use (the kernel's workload covers the whole disk).
+const SECTORS: [usize; 2] = [512, 1024];
+
+/// Epoch lengths the kill runs cycle through.
+const EPOCHS: [u64; 3] = [1024, 4096, 16384];
+
+/// Kills the primary at random instants until `kills` kills have landed
+/// while it was running, cycling through disk sizes, epoch lengths and
+/// both sync rules. Every run must leave the unreplicated console output
+/// and disk image.
+fn kill_primaries(test: &str, kills: usize) {
+    let mut rng = Rng::from_env(test);
+    let (mut failovers, mut uncertain, mut attempts) = (0, 0, 0);
+    while failovers < kills {
+        assert!(attempts < 2 * kills + 4, "only {failovers} of {attempts} kills landed before the primary's end");
+        let i = attempts;
+        attempts += 1;
+        let sectors = SECTORS[i % SECTORS.len()];
+        let epoch = EPOCHS[(i / SECTORS.len()) % EPOCHS.len()];
+        let sync = if (i / 6) % 2 == 0 { "epoch" } else { "output" };
+        let s = Scratch::new(&format!("{test}-{i}"));
+        let (console, image, took) = unreplicated(&s, sectors, epoch);
+        let disk = s.disk("shared.img", sectors);
+        let (mut primary, backup) = start_pair(&s, &disk, epoch, 300, sync);
+        // Replicated runs are slower than the unreplicated one.
+        let at = took.mul_f64(rng.between(0.05, 1.2));
+        std::thread::sleep(at);
+        primary.kill();
+        let _ = primary.finish(LIMIT);
+        let (status, stderr) = backup.finish(LIMIT);
+        let what = format!("kill {i}: {sectors} sectors, epoch {epoch}, sync {sync}, at {at:?}");
+        assert!(status.success(), "{what}: backup {status}: {stderr}");
+        let got = std::fs::read(s.path("console")).unwrap();
+        assert!(got == console, "{what}: console differs:\n{}\n---\n{}", String::from_utf8_lossy(&got), String::from_utf8_lossy(&console));
+        assert!(std::fs::read(&disk).unwrap() == image, "{what}: disk image differs: {stderr}");
+        let failover = stderr.contains("live from epoch");
+        failovers += usize::from(failover);
+        uncertain += usize::from(failover && !stderr.contains("; 0 uncertain"));
+        eprintln!("{what}: ok, {}", if failover { "failover" } else { "the primary had finished (not counted)" });
+    }
+    eprintln!(
+        "{test}: {failovers} kills of a running primary in {attempts} attempts ({uncertain} with a reissued uncertain transfer); console and disk identical every time"
+    );
+}
+
+#[test]
+fn killed_primary_leaves_console_and_disk_exact() {
+    kill_primaries("killed_primary_leaves_console_and_disk_exact", 8);
+}
+
+/// The full campaign (`.ci/run` runs it).
+#[test]
+#[ignore]
+fn killed_primary_leaves_console_and_disk_exact_36_times() {
+    kill_primaries("killed_primary_leaves_console_and_disk_exact_36_times", 36);
+}
 
 #[test]
 fn killed_backup_leaves_the_primary_to_finish() {
@@ -229,7 +283,7 @@ fn record_and_replay_retrace_the_board() {
     assert_eq!(std::fs::read(&disk).unwrap(), before);
     let dump = Command::new(hbft()).args(["dump", "--log", log_s]).output().unwrap();
     let dump = String::from_utf8_lossy(&dump.stdout);
-    assert!(dump.contains("disk_done"), "{dump}");
+    assert!(dump.contains("disk_done") && dump.contains("device_read"), "{dump}");
 
     // A user-mode replay refuses the log; a different kernel is refused.
     let err = one_line_error(&Command::new(hbft()).args(["replay", "--log", log_s]).output().unwrap());
@@ -261,4 +315,27 @@ fn bad_replication_flags_fail_with_one_line() {
     assert!(err.contains("key file"), "{err}");
     let both = hbft_system(&["--record", out.to_str().unwrap(), "--replay", out.to_str().unwrap(), k_s]);
     assert!(!both.status.success() && String::from_utf8_lossy(&both.stderr).contains("cannot be used with"));
+}
+
+/// The disk-heavy run ends the same epochs with the same state under both
+/// epoch sources and both engines: a log recorded with one is replayed
+/// with the others, which checks every epoch's state hash.
+#[test]
+fn epoch_sources_agree_on_every_epoch_of_the_disk_workload() {
+    let s = Scratch::new("sources");
+    let disk = s.disk("disk.img", 256);
+    let log = s.path("log");
+    let k = kernel();
+    let (disk_s, log_s, k_s) = (disk.to_str().unwrap(), log.to_str().unwrap(), k.to_str().unwrap());
+    for epoch in ["1024", "4096"] {
+        let recorded = hbft_system(&["--epoch", epoch, "--epoch-source", "bt", "--disk", disk_s, "--record", log_s, k_s]);
+        assert!(recorded.status.success(), "{}", String::from_utf8_lossy(&recorded.stderr));
+        assert!(String::from_utf8_lossy(&recorded.stdout).contains("disk workload: 254 of 254 blocks"));
+        for (engine, source) in [("jit", "recovery-counter"), ("interp", "recovery-counter"), ("interp", "bt")] {
+            let replayed = hbft_system(&["--engine", engine, "--epoch-source", source, "--replay", log_s, k_s]);
+            let err = String::from_utf8_lossy(&replayed.stderr);
+            assert!(replayed.status.success(), "epoch {epoch}, {engine}, {source}: {err}");
+            assert_eq!(replayed.stdout, recorded.stdout, "epoch {epoch}, {engine}, {source}");
+        }
+    }
 }

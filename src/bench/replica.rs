@@ -14,6 +14,7 @@ use crate::demo::{drain, random_u64, stderr_lines, wait_with_deadline, Scratch, 
 
 const CPU_GUEST: &[u8] = include_bytes!("../../guests/prebuilt/cpu_bound-O2");
 const TIMER_GUEST: &[u8] = include_bytes!("../../guests/prebuilt/timer_signals-O2");
+const KERNEL: &[u8] = include_bytes!("../../guests/prebuilt/system/kernel");
 
 /// A single run may take at most this long.
 const RUN_LIMIT: Duration = Duration::from_secs(600);
@@ -91,6 +92,7 @@ impl Harness {
         std::fs::write(scratch.0.join("demo"), DEMO_GUEST)?;
         std::fs::write(scratch.0.join("cpu_bound"), CPU_GUEST)?;
         std::fs::write(scratch.0.join("timer_signals"), TIMER_GUEST)?;
+        std::fs::write(scratch.0.join("kernel"), KERNEL)?;
         let key: Vec<u8> = (0..4).flat_map(|_| random_u64().to_le_bytes()).collect();
         std::fs::write(scratch.0.join("key"), key)?;
         Ok(Harness { exe: std::env::current_exe().context("cannot find the hbft executable")?, scratch, engine })
@@ -131,6 +133,23 @@ impl Harness {
         let mut output = s.stdout;
         output.extend_from_slice(guest_stderr.as_bytes());
         Ok(Run { elapsed: s.elapsed, output, instructions })
+    }
+
+    /// `hbft system --stats OPTIONS --disk IMG KERNEL`: the guest kernel
+    /// (whose disk workload covers the whole disk) on a fresh zeroed disk
+    /// of `sectors` sectors. Returns the run and the `--stats` line.
+    pub fn system(&self, sectors: usize, options: &[&str]) -> anyhow::Result<(Run, String)> {
+        let disk = self.path("system.img");
+        std::fs::write(&disk, vec![0u8; sectors * 512])?;
+        let mut cmd = Command::new(&self.exe);
+        cmd.args(["system", "--stats"]).args(options).arg("--disk").arg(&disk).arg(self.path("kernel"));
+        let s = time_once(&mut cmd, RUN_LIMIT)?;
+        let stderr = String::from_utf8_lossy(&s.stderr);
+        let Some(line) = stderr.lines().find(|l| l.starts_with("hbft system: ")) else { bail!("kernel: no --stats line in {stderr:?}") };
+        let Some(instructions) = line["hbft system: ".len()..].split(' ').next().and_then(|n| n.parse().ok()) else {
+            bail!("kernel: no instruction count in {line:?}")
+        };
+        Ok((Run { elapsed: s.elapsed, output: s.stdout, instructions }, line.to_string()))
     }
 
     /// The unreplicated baseline of the replicated runs: the same engine

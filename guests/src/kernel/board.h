@@ -15,6 +15,7 @@
 #define DISK_READ  1
 #define DISK_WRITE 2
 #define STATUS_DONE 2
+#define STATUS_UNCERTAIN 4 /* a replica failed with the transfer outstanding: reissue it */
 
 /* EIRR/EIEM bits: bit 0 (most significant) is the interval timer. */
 #define IRQ_TIMER 0x80000000u

@@ -13,6 +13,7 @@ void power_off(unsigned status) __attribute__((noreturn));
 /* disk.c: the block-disk driver (DMA, completion interrupt). */
 int disk_io(unsigned command, unsigned sector, void *buf);
 void disk_interrupt(void);
+void disk_workload(void);
 
 /* trap.c: interruptions. */
 extern volatile unsigned ticks;

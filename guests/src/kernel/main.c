@@ -47,6 +47,7 @@ void kmain(void)
 	for (int i = 0; ok && i < 512; i++)
 		ok = block[i] == check[i];
 	puts(ok ? "kernel: disk block 1 written and read back\n" : "kernel: disk block 1 MISMATCH\n");
+	disk_workload();
 
 	puts("kernel: entering the user task\n");
 	enter_user(user_main, (unsigned)user_stack + 64);
