@@ -225,14 +225,15 @@ pub fn system(args: SystemArgs) -> anyhow::Result<ExitCode> {
             Sync::Epoch => SyncRule::Epoch,
             Sync::Output => SyncRule::Output,
         };
+        // The fences (the disk's was taken above) are taken before the
+        // backup can hear of this primary, so a takeover always follows them.
+        port = args.output.as_deref().map(open_output).transpose()?;
         let mut conn = Connection::new(tcp_link(connect(addr)?)?, &key, timeout);
         let identity = GuestIdentity::new(&kernel, vec![board_tag(disk.is_some())], epoch);
         handshake::offer(&mut conn, identity, args.kernel.as_os_str().as_bytes().to_vec(), Vec::new(), sync)?;
         let mut sink = PrimarySink::start(conn, sync, timeout);
-        if let Some(path) = &args.output {
-            let output = open_output(path)?;
+        if let Some(output) = &port {
             sink.attach_output(output.clone());
-            port = Some(output);
         }
         Journal::live(Some(Box::new(sink)))
     } else {

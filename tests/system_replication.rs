@@ -339,3 +339,33 @@ fn epoch_sources_agree_on_every_epoch_of_the_disk_workload() {
         }
     }
 }
+
+/// A primary paused long enough for the backup to take over, then resumed:
+/// its next console or disk write meets the fence and stops it; the
+/// console and disk image are still exact.
+#[test]
+fn paused_primary_is_fenced_off_the_console_and_disk() {
+    let s = Scratch::new("fence");
+    let (console, image, took) = unreplicated(&s, 1024, 4096);
+    let disk = s.disk("shared.img", 1024);
+    let (primary, backup) = start_pair(&s, &disk, 4096, 100, "epoch");
+    std::thread::sleep(took / 4);
+    let signal = |sig: &str| assert!(Command::new("kill").args([sig, &primary.child.id().to_string()]).status().unwrap().success());
+    signal("-STOP");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut seen = Vec::new();
+    while !seen.iter().any(|l: &String| l.contains("live from epoch")) {
+        assert!(Instant::now() < deadline, "backup did not take over: {seen:?}");
+        if let Ok(line) = backup.stderr.recv_timeout(Duration::from_millis(50)) {
+            seen.push(line);
+        }
+    }
+    signal("-CONT");
+    let (primary_status, primary_err) = primary.finish(LIMIT);
+    let (backup_status, backup_err) = backup.finish(LIMIT);
+    assert_eq!(primary_status.code(), Some(3), "old primary: {primary_err}");
+    assert!(primary_err.contains("fenced off"), "{primary_err}");
+    assert!(backup_status.success(), "backup: {backup_err}\nold primary: {primary_err}");
+    assert_eq!(std::fs::read(s.path("console")).unwrap(), console);
+    assert!(std::fs::read(&disk).unwrap() == image, "disk image differs");
+}
