@@ -172,9 +172,10 @@ pub fn backup(args: BackupArgs) -> anyhow::Result<ExitCode> {
     let timeout = Duration::from_millis(options.timeout);
     let listener = TcpListener::bind(&args.listen).with_context(|| format!("cannot listen on {}", args.listen))?;
     eprintln!("hbft backup: listening on {}", listener.local_addr()?);
-    let (stream, _) = listener.accept().context("accepting the primary")?;
+    let (stream, peer) = listener.accept().context("accepting the primary")?;
     let mut conn = Connection::new(tcp_link(stream)?, &key, timeout);
     let hello = handshake::accept(&mut conn, &ours)?;
+    eprintln!("hbft backup: following the primary at {peer}");
 
     let mut argv = vec![hello.argv0];
     argv.extend(ours.args);

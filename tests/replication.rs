@@ -234,6 +234,10 @@ fn kill_primaries(test: &str, kills: usize) {
         let mut c = PairConfig::new(w, EPOCHS[(i / WORKLOADS.len()) % EPOCHS.len()]);
         c.sync = if (i / 9) % 2 == 0 { "epoch" } else { "output" };
         let (primary, backup) = start_pair(&s, w, &c);
+        // Kill a primary that is running, not one still connecting (the
+        // backup would wait for it forever: it is a listener).
+        let hello = backup.stderr.recv_timeout(LIMIT).expect("the backup reports the primary");
+        assert!(hello.starts_with("hbft backup: following the primary"), "{hello}");
         let at = took.mul_f64(rng.between(0.05, 0.75));
         std::thread::sleep(at);
         primary.signal("-KILL");
@@ -347,26 +351,80 @@ fn partitionable_proxy(target: String, cut: Arc<AtomicBool>) -> String {
 /// The link between a running primary and its backup is cut: both see
 /// silence. The backup goes live and takes the fence; the primary goes on
 /// alone until its next write finds the fence taken, and stops. Never two
-/// live writers; the output is exact.
+/// live writers; the output is exact. Under both sync rules (under the
+/// output rule the primary's held writes are released when it goes alone,
+/// and refused).
 #[test]
 fn partition_leaves_one_live_writer_and_exact_output() {
-    let w = &WORKLOADS[1];
-    let s = Scratch::new("partition");
-    let (expected, took) = unreplicated(&s, w);
-    let mut c = PairConfig::new(w, 65536);
-    c.timeout_ms = 150;
-    let cut = Arc::new(AtomicBool::new(false));
-    let proxy_cut = cut.clone();
-    let (primary, backup) = start_pair_via(&s, w, &c, move |addr| partitionable_proxy(addr, proxy_cut));
-    std::thread::sleep(took / 4);
-    cut.store(true, Ordering::SeqCst);
-    let (primary_status, primary_err) = primary.finish(LIMIT);
-    let (backup_status, backup_err) = backup.finish(LIMIT);
-    assert!(backup_err.contains("live from epoch"), "{backup_err}");
-    assert!(backup_status.success(), "{backup_err}");
-    assert_eq!(primary_status.code(), Some(3), "old primary: {primary_err}");
-    assert!(primary_err.contains("continuing alone") && primary_err.contains("fenced off"), "{primary_err}");
-    assert_eq!(std::fs::read(s.path("replicated")).unwrap(), expected);
+    for sync in ["epoch", "output"] {
+        let w = &WORKLOADS[1];
+        let s = Scratch::new(&format!("partition-{sync}"));
+        let (expected, took) = unreplicated(&s, w);
+        let mut c = PairConfig::new(w, 65536);
+        c.timeout_ms = 150;
+        c.sync = sync;
+        let cut = Arc::new(AtomicBool::new(false));
+        let proxy_cut = cut.clone();
+        let (primary, backup) = start_pair_via(&s, w, &c, move |addr| partitionable_proxy(addr, proxy_cut));
+        std::thread::sleep(took / 4);
+        cut.store(true, Ordering::SeqCst);
+        let (primary_status, primary_err) = primary.finish(LIMIT);
+        let (backup_status, backup_err) = backup.finish(LIMIT);
+        assert!(backup_err.contains("live from epoch"), "sync {sync}: {backup_err}");
+        assert!(backup_status.success(), "sync {sync}: {backup_err}");
+        assert_eq!(primary_status.code(), Some(3), "sync {sync}: old primary: {primary_err}");
+        assert!(primary_err.contains("continuing alone") && primary_err.contains("fenced off"), "sync {sync}: {primary_err}");
+        assert_eq!(std::fs::read(s.path("replicated")).unwrap(), expected, "sync {sync}");
+    }
+}
+
+/// Standard input is a pipe both replicas share (the shared input
+/// device): the primary reads half of the text and waits for more; it is
+/// killed there. The backup replays what the primary forwarded, including
+/// the results of the unfinished epoch, goes live between two system
+/// calls, and reads the rest from the pipe: no line lost, none twice.
+#[test]
+fn killed_primary_waiting_on_a_pipe_loses_no_input() {
+    let w = &WORKLOADS[2];
+    let s = Scratch::new("pipe");
+    let (expected, _) = unreplicated(&s, w);
+    let text = std::fs::read(s.path("input")).unwrap();
+    let half = text[..text.len() / 2].iter().rposition(|&b| b == b'\n').unwrap() + 1;
+    let (reader, mut writer) = std::io::pipe().unwrap();
+    // One epoch longer than the run: the primary dies in its middle, so
+    // everything it read must come from the unfinished epoch's results.
+    let with_pipe = |role: &[&str]| {
+        let mut cmd = replica_cmd(&s, w, role, &guest(w), 1 << 40, 300);
+        cmd.stdin(reader.try_clone().unwrap());
+        cmd
+    };
+    let backup = Replica::spawn(with_pipe(&["backup", "--listen", "127.0.0.1:0"]));
+    let first = backup.stderr.recv_timeout(Duration::from_secs(20)).expect("backup prints its address");
+    let addr = first.strip_prefix("hbft backup: listening on ").unwrap().to_string();
+    let primary = Replica::spawn(with_pipe(&["primary", "--backup", &addr]));
+    drop(reader);
+    writer.write_all(&text[..half]).unwrap();
+    // The primary has consumed the first half when its output stops growing.
+    let output = s.path("replicated");
+    let size = || std::fs::metadata(&output).map_or(0, |m| m.len());
+    let (mut last, mut still_since) = (0, Instant::now());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while last == 0 || still_since.elapsed() < Duration::from_millis(400) {
+        assert!(Instant::now() < deadline, "the primary did not process the first half");
+        std::thread::sleep(Duration::from_millis(20));
+        if size() != last {
+            (last, still_since) = (size(), Instant::now());
+        }
+    }
+    primary.signal("-KILL");
+    let _ = primary.finish(LIMIT);
+    writer.write_all(&text[half..]).unwrap();
+    drop(writer);
+    let (status, stderr) = backup.finish(LIMIT);
+    assert!(status.success(), "backup {status}: {stderr}");
+    assert!(stderr.contains("live from epoch 0 at") && stderr.contains("results of the unfinished epoch"), "{stderr}");
+    let got = std::fs::read(&output).unwrap();
+    assert!(got == expected, "output differs ({} vs {} bytes): {stderr}", got.len(), expected.len());
 }
 
 fn refused(primary_guest: PathBuf, backup_epoch: u64) -> (String, String) {

@@ -12,13 +12,37 @@
 //! a slow backup slows the primary down instead of falling behind without
 //! limit.
 //!
-//! When the primary fails, the backup finishes every epoch it has whole,
-//! drops the results of the unfinished one, and goes live at that epoch's
-//! start: it takes the output device's fence, continues the output stream
-//! and standard input where they stood at the end of the last complete
-//! epoch (writes the primary already performed in the unfinished epoch are
-//! reissued at the same positions: idempotent), and prints one line of
-//! account.
+//! When the primary fails, the backup replays every epoch it has whole,
+//! then the results the primary sent for the unfinished epoch, and goes
+//! live right where they end: a frame carries one system call's results,
+//! so that is between two system calls (or at the epoch's start when none
+//! came). It takes the output device's fence, performs the output the
+//! primary held back and never performed, continues the output stream and
+//! standard input where they stood after the last system call replayed,
+//! and prints one line of account. The system calls the primary made
+//! after that point are made again live; a write among them lands on the
+//! same bytes (idempotent), a read of a seekable standard input reads the
+//! same bytes again.
+//!
+//! Why the unfinished epoch's results must be used, not dropped: under
+//! `--sync epoch` the primary performs an epoch's output during the epoch,
+//! before the backup has acknowledged it. A backup that dropped the results
+//! and re-executed the epoch live would recompute that output from fresh
+//! environment results (another time of day, other bytes from a pipe) and
+//! overwrite what the world may already have seen; input the primary had
+//! consumed from a pipe would be lost. Using them is consistent because a
+//! system call's results are sent before any later system call can
+//! perform output, so every output the primary performed follows, in the
+//! stream the backup receives, all the results it can depend on. When the
+//! primary's process dies, what it sent is still delivered. What the
+//! primary never sent (the results of the system call it was killed in)
+//! no released output depends on; that call is made again live, which for
+//! a pipe means the bytes that call consumed are lost: standard input that
+//! is a pipe survives a failover exactly unless the primary dies between
+//! a read's return and the end of that system call (a few microseconds).
+//! Under a partition, frames already sent may be lost too; `--sync output`
+//! covers that case (output is held until the backup has acknowledged
+//! everything before it), `--sync epoch` does not.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -32,13 +56,14 @@ use hbft_runtime::linux::{Environment, HostEnvironment};
 
 use crate::connection::{heartbeat_interval, Connection, Heartbeats, Receiver, Sender};
 use crate::devices::{DeviceEnvironment, OutputPort};
-use crate::frame::{DevicePositions, Message};
+use crate::frame::{DevicePositions, Message, StepResults};
 use crate::output::OutputDevice;
 
 /// What the receiving thread hands the run loop.
 enum Incoming {
-    /// A journal entry; an epoch end comes with its device positions.
-    Entry(Entry, Option<DevicePositions>),
+    /// Journal entries of one frame; the last comes with the device
+    /// positions after it.
+    Entries(Vec<(Entry, Option<DevicePositions>)>),
     /// The primary failed.
     Gone(Failure),
     /// A frame that is not journal data where journal data was expected.
@@ -65,8 +90,9 @@ pub struct Failover {
     pub takeover: Duration,
     /// The output fence generation taken, if there is an output device.
     pub generation: Option<u64>,
-    /// Journal entries of the unfinished epoch that were dropped.
-    pub dropped: usize,
+    /// Environment results of the unfinished epoch replayed before going
+    /// live in its middle (0: live from its start).
+    pub replayed: usize,
     /// Bytes of output the primary held back (output rule) and never
     /// performed, performed by this replica at takeover.
     pub released: u64,
@@ -76,6 +102,9 @@ impl Failover {
     /// The one-line account.
     pub fn account(&self) -> String {
         let mut fence = self.generation.map_or(String::new(), |g| format!(", output fence generation {g}"));
+        if self.replayed > 0 {
+            fence += &format!(", after {} results of the unfinished epoch", self.replayed);
+        }
         if self.released > 0 {
             fence += &format!(", {} held bytes performed", self.released);
         }
@@ -166,20 +195,24 @@ fn receive(mut receiver: Receiver, flow: SharedFlow, queue: mpsc::Sender<Incomin
                 if matches!(message, Message::EpochEnd { .. } | Message::RunEnd(_) | Message::OutputNotice { .. }) {
                     lock(&flow).received(seq);
                 }
-                let entry = match message {
-                    Message::EnvResult(bytes) => decode(&bytes, "environment result").map(|r| (Entry::Env(r), None)),
+                let entries = match message {
+                    Message::StepResults(bytes) => decode(&bytes, "environment results").map(|step: StepResults| {
+                        let last = step.records.len().saturating_sub(1);
+                        let devices = |i| (i == last).then_some(step.devices);
+                        step.records.into_iter().enumerate().map(|(i, r)| (Entry::Env(r), devices(i))).collect()
+                    }),
                     Message::EpochEnd { record, devices, .. } => {
-                        decode(&record, "epoch end").map(|e| (Entry::EpochEnd(e), Some(devices)))
+                        decode(&record, "epoch end").map(|e| vec![(Entry::EpochEnd(e), Some(devices))])
                     }
                     Message::RunEnd(bytes) => {
                         ended = true;
-                        decode(&bytes, "run end").map(|e| (Entry::RunEnd(e), None))
+                        decode(&bytes, "run end").map(|e| vec![(Entry::RunEnd(e), None)])
                     }
                     Message::OutputNotice { .. } | Message::Bye { .. } => continue,
                     other => Err(format!("unexpected message of kind {} from the primary", other.kind())),
                 };
-                match entry {
-                    Ok((entry, devices)) => Incoming::Entry(entry, devices),
+                match entries {
+                    Ok(entries) => Incoming::Entries(entries),
                     Err(why) => Incoming::Broken(why),
                 }
             }
@@ -191,7 +224,7 @@ fn receive(mut receiver: Receiver, flow: SharedFlow, queue: mpsc::Sender<Incomin
                 detected_at: Instant::now(),
             }),
         };
-        let last = !matches!(item, Incoming::Entry(..));
+        let last = !matches!(item, Incoming::Entries(..));
         if queue.send(item).is_err() || last {
             return;
         }
@@ -232,6 +265,13 @@ pub struct BackupSource {
     complete_through: Option<u64>,
     run_ended: bool,
     failure: Option<Failure>,
+    /// The epoch being replayed.
+    epoch: u64,
+    /// The primary failed in the middle of the epoch being replayed: the
+    /// run goes live once the results it sent for it are used.
+    partial: Option<Failure>,
+    /// How many results of that epoch were received.
+    partial_results: usize,
     /// Device positions at the end of the last epoch replayed.
     devices: DevicePositions,
     epoch_len: u64,
@@ -275,6 +315,9 @@ impl BackupSource {
             complete_through: None,
             run_ended: false,
             failure: None,
+            epoch: 0,
+            partial: None,
+            partial_results: 0,
             devices: DevicePositions::default(),
             epoch_len,
             output,
@@ -289,13 +332,15 @@ impl BackupSource {
     fn fill(&mut self, epoch: u64) -> Result<(), JournalError> {
         while !self.has_epoch(epoch) && self.failure.is_none() {
             match self.incoming.recv() {
-                Ok(Incoming::Entry(entry, devices)) => {
-                    match &entry {
-                        Entry::EpochEnd(end) => self.complete_through = Some(end.epoch),
-                        Entry::RunEnd(_) => self.run_ended = true,
-                        Entry::Env(_) => {}
+                Ok(Incoming::Entries(entries)) => {
+                    for (entry, devices) in entries {
+                        match &entry {
+                            Entry::EpochEnd(end) => self.complete_through = Some(end.epoch),
+                            Entry::RunEnd(_) => self.run_ended = true,
+                            Entry::Env(_) => {}
+                        }
+                        self.pending.push_back((entry, devices));
                     }
-                    self.pending.push_back((entry, devices));
                 }
                 Ok(Incoming::Gone(failure)) => self.failure = Some(failure),
                 Ok(Incoming::Broken(why)) => return Err(why.into()),
@@ -310,9 +355,8 @@ impl BackupSource {
     }
 
     /// Becomes the primary at the start of `epoch`.
-    fn go_live(&mut self, epoch: u64, failure: Failure) -> Result<Takeover, JournalError> {
-        let dropped = self.pending.len();
-        self.pending.clear();
+    fn go_live(&mut self, epoch: u64, retired: u64, failure: Failure) -> Result<Takeover, JournalError> {
+        debug_assert!(self.pending.is_empty(), "going live with journal entries unused");
         self.sender.close();
         let mut env: Box<dyn Environment> = Box::new(HostEnvironment);
         let mut generation = None;
@@ -342,9 +386,9 @@ impl BackupSource {
             takeover: failure.detected_at.elapsed(),
             failure,
             epoch,
-            retired: epoch * self.epoch_len,
+            retired,
             generation,
-            dropped,
+            replayed: self.partial_results,
             released,
         };
         eprintln!("hbft backup: {}", failover.account());
@@ -356,12 +400,20 @@ impl BackupSource {
 impl EpochSource for BackupSource {
     fn begin_epoch(&mut self, epoch: u64) -> Result<EpochStart, JournalError> {
         lock(&self.flow).executing(epoch);
+        self.epoch = epoch;
         self.fill(epoch)?;
         if self.has_epoch(epoch) {
             return Ok(EpochStart::Recorded);
         }
         let failure = self.failure.take().expect("fill stops only with the epoch whole or the primary gone");
-        Ok(EpochStart::GoLive(self.go_live(epoch, failure)?))
+        if self.pending.is_empty() {
+            return Ok(EpochStart::GoLive(self.go_live(epoch, epoch * self.epoch_len, failure)?));
+        }
+        // The primary failed in this epoch after sending results of it:
+        // replay them, then go live between two system calls.
+        self.partial_results = self.pending.len();
+        self.partial = Some(failure);
+        Ok(EpochStart::Recorded)
     }
 
     fn next_entry(&mut self) -> Result<Entry, JournalError> {
@@ -372,6 +424,16 @@ impl EpochSource for BackupSource {
         }
         Ok(entry)
     }
+
+    fn takeover_now(&mut self, retired: u64) -> Result<Option<Takeover>, JournalError> {
+        if !self.pending.is_empty() {
+            return Ok(None);
+        }
+        match self.partial.take() {
+            Some(failure) => Ok(Some(self.go_live(self.epoch, retired, failure)?)),
+            None => Ok(None),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -381,8 +443,10 @@ mod tests {
     use crate::transport::in_process_pair;
     use hbft_runtime::journal::{EnvRecord, EpochEnd};
 
-    fn env(record: EnvRecord) -> Message {
-        Message::EnvResult(bincode::serialize(&record).unwrap())
+    /// One system call's result, the output stream at `output` after it.
+    fn env(record: EnvRecord, output: u64) -> Message {
+        let devices = DevicePositions { output, performed: output, stdin: None };
+        Message::StepResults(bincode::serialize(&StepResults { records: vec![record], devices }).unwrap())
     }
 
     fn end(epoch: u64, output: u64) -> Message {
@@ -391,16 +455,18 @@ mod tests {
     }
 
     #[test]
-    fn runs_whole_epochs_then_goes_live_at_the_unfinished_one() {
+    fn replays_whole_epochs_then_the_unfinished_ones_results_then_goes_live() {
         let dir = std::env::temp_dir().join(format!("hbft-backup-unit-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("out");
-        // The primary's device: generation 1, "hello" written, and "bye" of
-        // the unfinished epoch too.
+        // The primary's device: generation 1, "hello" written in epoch 0,
+        // "bye" and "!!" in epoch 1, whose end it never sent; the result
+        // of "!!" did not reach the backup either.
         let mut device = OutputDevice::open(&path).unwrap();
         device.take_fence(true).unwrap();
         device.write_at(0, b"hello").unwrap();
         device.write_at(5, b"bye").unwrap();
+        device.write_at(8, b"!!").unwrap();
 
         let (a, b) = in_process_pair();
         let mut primary = Connection::new(a, b"key", DEFAULT_TIMEOUT);
@@ -409,9 +475,9 @@ mod tests {
         let ReplayOutput::Capture(shadow) = output.replay_output() else { panic!("a device captures") };
         let (mut source, _, failover) =
             BackupSource::start(Connection::new(b, b"key", DEFAULT_TIMEOUT), 100, output, DEFAULT_TIMEOUT);
-        primary.sender.send(&env(EnvRecord::Write(Ok(5)))).unwrap();
+        primary.sender.send(&env(EnvRecord::Write(Ok(5)), 5)).unwrap();
         let (end_seq, _) = primary.sender.send(&end(0, 5)).unwrap();
-        primary.sender.send(&env(EnvRecord::Write(Ok(3)))).unwrap();
+        primary.sender.send(&env(EnvRecord::Write(Ok(3)), 8)).unwrap();
         // Epoch 0's end is acknowledged on receipt.
         assert_eq!(primary.receiver.recv().unwrap().1, Message::Ack { upto: end_seq });
         assert!(matches!(source.begin_epoch(0).unwrap(), EpochStart::Recorded));
@@ -419,19 +485,28 @@ mod tests {
 
         assert_eq!(source.next_entry().unwrap(), Entry::Env(EnvRecord::Write(Ok(5))));
         shadow.borrow_mut().push(b"hello");
+        assert!(source.takeover_now(60).unwrap().is_none());
         assert!(matches!(source.next_entry().unwrap(), Entry::EpochEnd(EpochEnd { epoch: 0, .. })));
-        let EpochStart::GoLive(mut takeover) = source.begin_epoch(1).unwrap() else { panic!("epoch 1 is not whole") };
+        // Epoch 1 is not whole, but its first result is there: replayed.
+        assert!(matches!(source.begin_epoch(1).unwrap(), EpochStart::Recorded));
+        assert!(source.takeover_now(120).unwrap().is_none());
+        assert_eq!(source.next_entry().unwrap(), Entry::Env(EnvRecord::Write(Ok(3))));
+        shadow.borrow_mut().push(b"bye");
+        let mut takeover = source.takeover_now(150).unwrap().expect("the journal ends here");
         let account = failover.borrow().clone().unwrap();
-        assert_eq!((account.epoch, account.retired, account.generation, account.dropped), (1, 100, Some(2), 1));
-        assert!(account.account().starts_with("primary failed (connection closed by peer); live from epoch 1 at 100 instructions"));
-        // The old primary is fenced off; the new one continues at byte 5,
-        // reissuing the unfinished epoch's write.
-        assert!(device.write_at(8, b"late").is_err());
-        assert_eq!(takeover.env.write(1, b"bye"), Ok(3));
+        assert_eq!((account.epoch, account.retired, account.generation, account.replayed), (1, 150, Some(2), 1));
+        assert_eq!(
+            account.account().split(": detection").next().unwrap(),
+            "primary failed (connection closed by peer); live from epoch 1 at 150 instructions"
+        );
+        // The old primary is fenced off; the new one continues at byte 8,
+        // reissuing the write whose result was lost.
+        assert!(device.write_at(10, b"late").is_err());
+        assert_eq!(takeover.env.write(1, b"!!"), Ok(2));
         let port = port.borrow().clone().unwrap();
-        assert_eq!((port.position(), port.reissued()), (8, 1));
+        assert_eq!((port.position(), port.reissued()), (10, 1));
         port.finish().unwrap();
-        assert_eq!(std::fs::read(&path).unwrap(), b"hellobye");
+        assert_eq!(std::fs::read(&path).unwrap(), b"hellobye!!");
     }
 
     #[test]
@@ -450,8 +525,8 @@ mod tests {
         let ReplayOutput::Capture(shadow) = output.replay_output() else { panic!("a device captures") };
         let (mut source, _, failover) =
             BackupSource::start(Connection::new(b, b"key", DEFAULT_TIMEOUT), 100, output, DEFAULT_TIMEOUT);
-        primary.sender.send(&env(EnvRecord::Write(Ok(4)))).unwrap();
-        primary.sender.send(&env(EnvRecord::Write(Ok(4)))).unwrap();
+        primary.sender.send(&env(EnvRecord::Write(Ok(4)), 4)).unwrap();
+        primary.sender.send(&env(EnvRecord::Write(Ok(4)), 8)).unwrap();
         let devices = DevicePositions { output: 8, performed: 4, stdin: None };
         let end = EpochEnd { epoch: 0, retired: 100, interrupts: vec![], state_hash: 0 };
         primary.sender.send(&Message::EpochEnd { epoch: 0, record: bincode::serialize(&end).unwrap(), devices }).unwrap();
@@ -503,7 +578,7 @@ mod tests {
         let (mut source, _, failover) =
             BackupSource::start(Connection::new(b, b"key", DEFAULT_TIMEOUT), 100, output, DEFAULT_TIMEOUT);
         let run_end = hbft_runtime::journal::RunEnd { retired: 42, exit_status: 0, state_hash: 7 };
-        primary.sender.send(&env(EnvRecord::Sleep)).unwrap();
+        primary.sender.send(&env(EnvRecord::Sleep, 0)).unwrap();
         primary.sender.send(&Message::RunEnd(bincode::serialize(&run_end).unwrap())).unwrap();
         primary.sender.close();
         assert!(matches!(source.begin_epoch(0).unwrap(), EpochStart::Recorded));
@@ -519,8 +594,8 @@ mod tests {
         let output = LiveOutput::new(None);
         let (mut source, _, _) =
             BackupSource::start(Connection::new(b, b"key", DEFAULT_TIMEOUT), 100, output, DEFAULT_TIMEOUT);
-        primary.sender.send(&Message::EnvResult(vec![0xff; 3])).unwrap();
+        primary.sender.send(&Message::StepResults(vec![0xff; 3])).unwrap();
         let error = source.begin_epoch(0).err().unwrap().to_string();
-        assert!(error.starts_with("undecodable environment result from the primary"), "{error}");
+        assert!(error.starts_with("undecodable environment results from the primary"), "{error}");
     }
 }

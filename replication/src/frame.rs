@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 /// Version of the frame layout and of the messages.
-pub const PROTOCOL_VERSION: u8 = 2;
+pub const PROTOCOL_VERSION: u8 = 3;
 const MAGIC: [u8; 4] = *b"HBFT";
 /// Bytes before the payload.
 pub const HEADER_LEN: usize = 18;
@@ -48,6 +48,13 @@ pub struct DevicePositions {
     pub stdin: Option<u64>,
 }
 
+/// The payload of [`Message::StepResults`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepResults {
+    pub records: Vec<hbft_runtime::journal::EnvRecord>,
+    pub devices: DevicePositions,
+}
+
 /// Every message of the replication protocol.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Message {
@@ -57,8 +64,11 @@ pub enum Message {
     HelloAck { nonce: [u8; 16] },
     /// Either way: the handshake is refused, and why.
     Refuse { reason: String },
-    /// Primary → backup: one environment result (a journal `EnvRecord`, bincode).
-    EnvResult(Vec<u8>),
+    /// Primary → backup: the environment results of one system call and
+    /// where the devices stood after it (a [`StepResults`], bincode). A
+    /// system call's results travel together, so a backup that takes over
+    /// between two frames does so between two system calls.
+    StepResults(Vec<u8>),
     /// Primary → backup: epoch `epoch` ended; its interrupts and state hash
     /// (a journal `EpochEnd`, bincode), and where the shared devices stood.
     EpochEnd { epoch: u64, record: Vec<u8>, devices: DevicePositions },
@@ -84,7 +94,7 @@ impl Message {
             Message::Hello(_) => 1,
             Message::HelloAck { .. } => 2,
             Message::Refuse { .. } => 3,
-            Message::EnvResult(_) => 4,
+            Message::StepResults(_) => 4,
             Message::EpochEnd { .. } => 5,
             Message::OutputNotice { .. } => 6,
             Message::Ack { .. } => 7,
@@ -241,7 +251,7 @@ mod tests {
         let (mut s, mut o) = pair();
         let messages = [
             Message::Heartbeat,
-            Message::EnvResult(vec![1, 2, 3]),
+            Message::StepResults(vec![1, 2, 3]),
             Message::EpochEnd { epoch: 7, record: vec![9; 40], devices: DevicePositions { output: 5, performed: 4, stdin: Some(3) } },
             Message::RunEnd(vec![1]),
             Message::Ack { upto: 2 },
@@ -256,7 +266,7 @@ mod tests {
     #[test]
     fn every_flipped_bit_is_rejected() {
         let (mut s, _) = pair();
-        let frame = s.seal(&Message::EnvResult(b"hello".to_vec()));
+        let frame = s.seal(&Message::StepResults(b"hello".to_vec()));
         for bit in 0..frame.len() * 8 {
             let mut bad = frame.clone();
             bad[bit / 8] ^= 1 << (bit % 8);
@@ -268,7 +278,7 @@ mod tests {
     #[test]
     fn corrupt_payload_is_unauthenticated() {
         let (mut s, mut o) = pair();
-        let mut frame = s.seal(&Message::EnvResult(b"hello".to_vec()));
+        let mut frame = s.seal(&Message::StepResults(b"hello".to_vec()));
         frame[HEADER_LEN + 3] ^= 0x40;
         assert_eq!(o.open(&frame), Err(FrameError::Unauthenticated { seq: 0 }));
     }

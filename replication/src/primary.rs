@@ -1,7 +1,8 @@
 //! The primary's side of the protocol: an [`EpochSink`] that forwards the
 //! journal to the backup.
 //!
-//! Every environment result is sent as soon as it is produced. At the end
+//! The environment results of each system call are sent as soon as the
+//! call is complete (and before any output it makes). At the end
 //! of epoch E the primary sends the epoch's end (interrupts, state hash,
 //! device positions) and, under [`SyncRule::Epoch`], waits for the backup's
 //! acknowledgment before the run loop delivers the interrupts and starts
@@ -29,7 +30,7 @@ use hbft_runtime::journal::{EnvRecord, EpochEnd, EpochSink, JournalError, RunEnd
 use crate::backup::lag_window;
 use crate::connection::{heartbeat_interval, Connection, Heartbeats, Receiver, Sender};
 use crate::devices::{OutputPort, Release, ReleaseGate};
-use crate::frame::{DevicePositions, Message};
+use crate::frame::{DevicePositions, Message, StepResults};
 use crate::handshake::SyncRule;
 
 /// What the primary knows about its backup.
@@ -41,6 +42,18 @@ struct Watch {
     lost: Option<String>,
     /// The backup found a different state hash: epoch and details.
     diverged: Option<(u64, String)>,
+    /// "Continuing alone" has been said.
+    announced: bool,
+}
+
+impl Watch {
+    /// Says once that the primary goes on without its backup.
+    fn announce_alone(&mut self, why: &str) {
+        if !self.announced {
+            eprintln!("hbft primary: backup lost ({why}); continuing alone");
+            self.announced = true;
+        }
+    }
 }
 
 type Shared = Arc<(Mutex<Watch>, Condvar)>;
@@ -64,6 +77,8 @@ pub struct PrimarySink {
     /// Set once the backup has failed: nothing is sent any more.
     alone: bool,
     heartbeats: Option<Heartbeats>,
+    /// The environment results of the system call in progress.
+    step: Vec<EnvRecord>,
     /// Under the output rule: the epoch ends sent and not yet waited for
     /// (epoch, frame sequence number), oldest first.
     unwaited_ends: std::collections::VecDeque<(u64, u64)>,
@@ -103,6 +118,11 @@ fn watch_backup(mut receiver: Receiver, watch: Shared) {
             Err(gone) => w.lost = Some(gone.to_string()),
         }
         let stop = w.lost.is_some();
+        if let Some(lost) = w.lost.clone() {
+            // Said at detection: held output is released from now on, even
+            // while the guest does not wait for anything.
+            w.announce_alone(&lost);
+        }
         changed.notify_all();
         if stop {
             return;
@@ -137,6 +157,7 @@ impl PrimarySink {
             output: None,
             alone: false,
             heartbeats,
+            step: Vec::new(),
             unwaited_ends: Default::default(),
         }
     }
@@ -157,7 +178,7 @@ impl PrimarySink {
 
     fn go_alone(&mut self, why: &str) {
         if !self.alone {
-            eprintln!("hbft primary: backup lost ({why}); continuing alone");
+            self.watch.0.lock().unwrap_or_else(|e| e.into_inner()).announce_alone(why);
             self.alone = true;
             self.heartbeats = None;
             self.sender.close();
@@ -217,6 +238,16 @@ impl PrimarySink {
         Ok(())
     }
 
+    /// Sends the results of the system call just completed, if any.
+    fn send_step(&mut self) {
+        if self.step.is_empty() {
+            return;
+        }
+        let records = std::mem::take(&mut self.step);
+        let devices = self.devices();
+        self.send(&Message::StepResults(encode(&StepResults { records, devices })));
+    }
+
     fn devices(&self) -> DevicePositions {
         DevicePositions {
             output: self.output.as_ref().map_or(0, OutputPort::position),
@@ -232,11 +263,19 @@ fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
 
 impl EpochSink for PrimarySink {
     fn env_result(&mut self, record: &EnvRecord) -> Result<(), JournalError> {
-        self.send(&Message::EnvResult(encode(record)));
+        if !self.alone {
+            self.step.push(record.clone());
+        }
+        Ok(())
+    }
+
+    fn step_end(&mut self) -> Result<(), JournalError> {
+        self.send_step();
         Ok(())
     }
 
     fn before_output(&mut self) -> Result<(), JournalError> {
+        self.send_step();
         if self.sync != SyncRule::Output || self.alone {
             return Ok(());
         }
@@ -253,6 +292,7 @@ impl EpochSink for PrimarySink {
     }
 
     fn epoch_end(&mut self, end: &EpochEnd) -> Result<(), JournalError> {
+        self.send_step();
         let devices = self.devices();
         let seq = self.send(&Message::EpochEnd { epoch: end.epoch, record: encode(end), devices });
         match self.sync {
@@ -275,6 +315,7 @@ impl EpochSink for PrimarySink {
     fn run_end(&mut self, end: &RunEnd) -> Result<(), JournalError> {
         // Wait for the backup to have everything before closing, so that
         // nothing in flight is lost to a connection reset.
+        self.send_step();
         let seq = self.send(&Message::RunEnd(encode(end)));
         self.wait_ack(seq)?;
         self.send(&Message::Bye { status: end.exit_status });
@@ -323,6 +364,7 @@ mod tests {
         let stats = sink.stats();
         let backup = acking_backup(backup);
         sink.env_result(&EnvRecord::Sleep).unwrap();
+        sink.step_end().unwrap();
         sink.before_output().unwrap();
         sink.epoch_end(&epoch_end(0)).unwrap();
         sink.run_end(&RunEnd { retired: 15, exit_status: 0, state_hash: 0 }).unwrap();

@@ -163,7 +163,7 @@ mod tests {
         let (_b_tx, mut b_rx) = tcp_link(server).unwrap();
         let mut sealer = Sealer::new(b"k");
         let frames: Vec<Vec<u8>> =
-            (0..3).map(|i| sealer.seal(&Message::EnvResult(vec![i; 1000 * i as usize]))).collect();
+            (0..3).map(|i| sealer.seal(&Message::StepResults(vec![i; 1000 * i as usize]))).collect();
         for f in &frames {
             a_tx.send(f).unwrap();
         }
@@ -183,7 +183,7 @@ mod tests {
         let (server, _) = listener.accept().unwrap();
         let mut raw = client.join().unwrap();
         let (_tx, mut rx) = tcp_link(server).unwrap();
-        let frame = Sealer::new(b"k").seal(&Message::EnvResult(vec![7; 100]));
+        let frame = Sealer::new(b"k").seal(&Message::StepResults(vec![7; 100]));
         raw.write_all(&frame[..30]).unwrap();
         assert!(matches!(rx.recv(Duration::from_millis(20)), Err(LinkError::Silent(_))));
         raw.write_all(&frame[30..]).unwrap();

@@ -164,6 +164,12 @@ pub trait EpochSink {
     fn before_output(&mut self) -> Result<(), JournalError> {
         Ok(())
     }
+    /// A system call (or any other exit of the guest to the runtime) is
+    /// complete: a sink may hand on the results of one system call
+    /// together, so that a reader never gets part of a system call's.
+    fn step_end(&mut self) -> Result<(), JournalError> {
+        Ok(())
+    }
     /// The end of an epoch; the interrupts are delivered only after this
     /// returns (a replication primary returns once its backup acknowledged).
     fn epoch_end(&mut self, end: &EpochEnd) -> Result<(), JournalError>;
@@ -194,6 +200,15 @@ pub trait EpochSource {
     fn begin_epoch(&mut self, epoch: u64) -> Result<EpochStart, JournalError>;
     /// The next entry.
     fn next_entry(&mut self) -> Result<Entry, JournalError>;
+    /// Asked between system calls (and before an epoch's end or the
+    /// guest's exit is read), `retired` instructions into the run: a
+    /// source whose journal ends here for good (its peer failed in the
+    /// middle of an epoch, and every result it sent has been used) hands
+    /// the run over to live execution from this point.
+    fn takeover_now(&mut self, retired: u64) -> Result<Option<Takeover>, JournalError> {
+        let _ = retired;
+        Ok(None)
+    }
 }
 
 /// A discrepancy between the replaying run and its journal, or a broken
@@ -290,6 +305,15 @@ impl Recorder {
     fn before_output(&mut self) {
         if self.failure.is_none() {
             if let Err(error) = self.sink.before_output() {
+                self.failure = Some(error);
+            }
+        }
+    }
+
+    /// A system call is complete (see [`EpochSink::step_end`]).
+    pub fn step_end(&mut self) {
+        if self.failure.is_none() {
+            if let Err(error) = self.sink.step_end() {
                 self.failure = Some(error);
             }
         }

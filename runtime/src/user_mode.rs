@@ -284,7 +284,7 @@ impl UserMode {
             let budget = (boundary - self.cpu.retired).min(SLICE);
             let exit = self.engine.run(&mut self.cpu, &mut self.mem, budget);
             let mut ended = self.handle(exit);
-            self.check_journal()?;
+            self.step_end()?;
             if let Some(saved) = self.suspended.take() {
                 ended = self.suspend(saved)?;
             } else if ended.is_none() && self.cpu.retired == boundary {
@@ -335,6 +335,26 @@ impl UserMode {
         }
     }
 
+    /// After a system call: a live sink may hand the call's results on, a
+    /// replaying source may hand the run over (its journal ended here).
+    fn step_end(&mut self) -> Result<(), RunError> {
+        if let Journal::Live(Some(recorder)) = &self.journal {
+            recorder.borrow_mut().step_end();
+        }
+        self.check_journal()?;
+        self.take_over_if_ended()
+    }
+
+    /// Continues live from this point if the replayed journal ends here.
+    fn take_over_if_ended(&mut self) -> Result<(), RunError> {
+        let Journal::Replay(replayer) = &self.journal else { return Ok(()) };
+        let takeover = replayer.borrow_mut().source.takeover_now(self.cpu.retired).map_err(ReplayError::Journal)?;
+        match takeover {
+            Some(takeover) => self.go_live(takeover),
+            None => Ok(()),
+        }
+    }
+
     /// Stops the run on the first failure of the sink or the replay.
     fn check_journal(&mut self) -> Result<(), RunError> {
         match &self.journal {
@@ -360,6 +380,7 @@ impl UserMode {
     /// The epoch boundary: hash, collect (live) or read (replay) the
     /// epoch's interrupts, raise them, and start the next epoch.
     fn end_epoch(&mut self) -> Result<(), RunError> {
+        self.take_over_if_ended()?;
         let state_hash = self.state_hash();
         let (epoch, retired) = (self.epoch, self.cpu.retired);
         let interrupts = match &self.journal {
@@ -416,8 +437,9 @@ impl UserMode {
         }
     }
 
-    /// Continues live from this epoch boundary: recreates the host side of
-    /// the guest's open files in the new environment and switches to it.
+    /// Continues live from here (an epoch boundary, or between two system
+    /// calls): recreates the host side of the guest's open files in the new
+    /// environment and switches to it.
     fn go_live(&mut self, takeover: Takeover) -> Result<(), RunError> {
         let Journal::Replay(replayer) = &self.journal else { return Ok(()) };
         let files = replayer.borrow().files.clone();
@@ -437,6 +459,7 @@ impl UserMode {
 
     /// The guest ended: the last journal entry.
     fn finish(&mut self, termination: &Termination) -> Result<(), RunError> {
+        self.take_over_if_ended()?;
         let end = RunEnd { retired: self.cpu.retired, exit_status: termination.exit_status(), state_hash: self.state_hash() };
         match &self.journal {
             Journal::Live(Some(recorder)) => recorder.borrow_mut().sink.run_end(&end).map_err(RunError::Sink),
