@@ -182,7 +182,8 @@ pub fn backup(args: BackupArgs) -> anyhow::Result<ExitCode> {
     let output = LiveOutput::new(options.output.clone());
     let live_port = output.port.clone();
     let replay_output = output.replay_output();
-    let (source, sender, failover) = BackupSource::start(conn, options.epoch, output, timeout);
+    let (mut source, sender, failover) = BackupSource::start(conn, options.epoch, output, timeout);
+    source.take_over_mid_epoch();
     let journaling = Journaling::Replay { source: Box::new(source), output: replay_output };
     let mut vm = UserMode::load_with(&options.prog, &config(options, argv, hello.envp), journaling)?;
     let report = match vm.run() {

@@ -93,6 +93,9 @@ pub struct Failover {
     /// Environment results of the unfinished epoch replayed before going
     /// live in its middle (0: live from its start).
     pub replayed: usize,
+    /// Results of the unfinished epoch dropped (a run that goes live only
+    /// at epoch starts).
+    pub dropped: usize,
     /// Bytes of output the primary held back (output rule) and never
     /// performed, performed by this replica at takeover.
     pub released: u64,
@@ -104,6 +107,9 @@ impl Failover {
         let mut fence = self.generation.map_or(String::new(), |g| format!(", output fence generation {g}"));
         if self.replayed > 0 {
             fence += &format!(", after {} results of the unfinished epoch", self.replayed);
+        }
+        if self.dropped > 0 {
+            fence += &format!(", {} results of the unfinished epoch dropped", self.dropped);
         }
         if self.released > 0 {
             fence += &format!(", {} held bytes performed", self.released);
@@ -272,6 +278,12 @@ pub struct BackupSource {
     partial: Option<Failure>,
     /// How many results of that epoch were received.
     partial_results: usize,
+    /// The run asks [`EpochSource::takeover_now`] between system calls, so
+    /// the unfinished epoch's results can be used (else they are dropped
+    /// and the run goes live at that epoch's start).
+    mid_epoch: bool,
+    /// Results of the unfinished epoch dropped (without `mid_epoch`).
+    dropped: usize,
     /// Device positions at the end of the last epoch replayed.
     devices: DevicePositions,
     epoch_len: u64,
@@ -318,6 +330,8 @@ impl BackupSource {
             epoch: 0,
             partial: None,
             partial_results: 0,
+            mid_epoch: false,
+            dropped: 0,
             devices: DevicePositions::default(),
             epoch_len,
             output,
@@ -326,6 +340,14 @@ impl BackupSource {
             _heartbeats: Heartbeats::start(sender.clone(), heartbeat_interval(timeout)),
         };
         (source, sender, failover)
+    }
+
+    /// Lets a failover use the unfinished epoch's results and go live
+    /// between two system calls: for runs that ask
+    /// [`EpochSource::takeover_now`] there (user mode does; a run that does
+    /// not goes live at the unfinished epoch's start, dropping them).
+    pub fn take_over_mid_epoch(&mut self) {
+        self.mid_epoch = true;
     }
 
     /// Queues what arrives until epoch `epoch` is whole or the primary is gone.
@@ -389,6 +411,7 @@ impl BackupSource {
             retired,
             generation,
             replayed: self.partial_results,
+            dropped: self.dropped,
             released,
         };
         eprintln!("hbft backup: {}", failover.account());
@@ -406,7 +429,9 @@ impl EpochSource for BackupSource {
             return Ok(EpochStart::Recorded);
         }
         let failure = self.failure.take().expect("fill stops only with the epoch whole or the primary gone");
-        if self.pending.is_empty() {
+        if self.pending.is_empty() || !self.mid_epoch {
+            self.dropped = self.pending.len();
+            self.pending.clear();
             return Ok(EpochStart::GoLive(self.go_live(epoch, epoch * self.epoch_len, failure)?));
         }
         // The primary failed in this epoch after sending results of it:
@@ -475,6 +500,7 @@ mod tests {
         let ReplayOutput::Capture(shadow) = output.replay_output() else { panic!("a device captures") };
         let (mut source, _, failover) =
             BackupSource::start(Connection::new(b, b"key", DEFAULT_TIMEOUT), 100, output, DEFAULT_TIMEOUT);
+        source.take_over_mid_epoch();
         primary.sender.send(&env(EnvRecord::Write(Ok(5)), 5)).unwrap();
         let (end_seq, _) = primary.sender.send(&end(0, 5)).unwrap();
         primary.sender.send(&env(EnvRecord::Write(Ok(3)), 8)).unwrap();
