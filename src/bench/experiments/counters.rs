@@ -36,8 +36,8 @@ const SYSTEM_SOURCES: &[(&str, &str)] =
     &[("system, bt: injected counters", "bt"), ("system, recovery-counter trap", "recovery-counter")];
 
 /// The kernel's disk size: its workload writes and reads back every
-/// sector (2 MiB: about 0.5 s under the JIT at any epoch length).
-const SYSTEM_SECTORS: usize = 4096;
+/// sector (4 MiB: 0.7 s or more under the JIT at any epoch length).
+const SYSTEM_SECTORS: usize = 8192;
 /// The longest system-mode epoch measured: a disk transfer waits for epoch
 /// ends, so the workload's instruction count grows with the epoch length
 /// (and the recovery-counter model's run time with it).
