@@ -555,6 +555,10 @@ impl UserMode {
                 self.cpu.retire_current();
                 None
             }
+            // A Linux process runs in one space at privilege level 3 and
+            // never executes a gate (the runtime performs the gateway page):
+            // nothing to do after such a branch.
+            Exit::Gate { .. } | Exit::NewContext => None,
             Exit::Probe { write, base, t } => {
                 let perms = self.mem.perms(gr[usize::from(base)]);
                 let need = if write { crate::memory::PERM_WRITE } else { crate::memory::PERM_READ };

@@ -19,6 +19,10 @@ pub trait Engine<M> {
     /// Guest code in `len` bytes from `start` may have changed: drop every
     /// host-side translation or decoding of it.
     fn invalidate(&mut self, start: u32, len: u32);
+
+    /// Drops every host-side translation or decoding (system mode: the
+    /// code context changed).
+    fn invalidate_all(&mut self);
 }
 
 impl<M: GuestMemory> Engine<M> for Interpreter {
@@ -28,5 +32,9 @@ impl<M: GuestMemory> Engine<M> for Interpreter {
 
     fn invalidate(&mut self, start: u32, len: u32) {
         Interpreter::invalidate(self, start, len)
+    }
+
+    fn invalidate_all(&mut self) {
+        Interpreter::invalidate_all(self)
     }
 }

@@ -71,6 +71,12 @@ pub enum Exit {
     /// `probe{r,w}[i]`: the runtime writes 1 to GR `t` if a user-mode read
     /// (or write) of the address in GR `base` is allowed, else 0.
     Probe { write: bool, base: u8, t: u8 },
+    /// Reported *after* it executed: `b,gate` at `pc` with code translation
+    /// on; the runtime applies the gateway page's promotion.
+    Gate { pc: u32 },
+    /// Reported *after* it executed: a branch changed the privilege level or
+    /// the instruction space ([`Event::NewContext`]).
+    NewContext,
 }
 
 /// Arithmetic traps.
@@ -92,6 +98,7 @@ impl Exit {
             Event::Illegal => Exit::Illegal { word },
             Event::IntervalTimer { t } => Exit::IntervalTimer { t },
             Event::Probe { write, base, t } => Exit::Probe { write, base, t },
+            Event::Gate | Event::NewContext => unreachable!("reported after the instruction"),
         }
     }
 }
@@ -157,6 +164,14 @@ impl DecodeCache {
         }
     }
 
+    /// Drops every decoded instruction.
+    fn invalidate_all(&mut self) {
+        for (&page, &i) in &self.index {
+            self.pages[i].fill(Slot::Empty);
+            self.code.remove_range(page * PAGE_SIZE, PAGE_SIZE);
+        }
+    }
+
     fn invalidate(&mut self, start: u32, len: u32) {
         if len == 0 {
             return;
@@ -210,6 +225,12 @@ impl Interpreter {
         self.cache.invalidate(start, len);
     }
 
+    /// Drops every decoded instruction (system mode: the code context —
+    /// translation, space or privilege level — changed).
+    pub fn invalidate_all(&mut self) {
+        self.cache.invalidate_all();
+    }
+
     /// The map of pages holding cached code; an engine that caches code of
     /// its own on top of the interpreter marks its pages here so that guest
     /// stores into them are noticed.
@@ -241,6 +262,7 @@ impl Interpreter {
             if pc < GATEWAY_END {
                 return Exit::Gateway { offset: pc };
             }
+            mem.observe(cpu);
             let (insn, word) = match self.cache.get(pc, mem) {
                 Ok(found) => found,
                 Err(exit) => return exit,
@@ -254,6 +276,7 @@ impl Interpreter {
                 stop,
                 flush,
                 code_store,
+                reported,
                 ..
             } = eval;
             if let Err(Stopped) = flow {
@@ -268,6 +291,11 @@ impl Interpreter {
             for addr in [flush, code_store].into_iter().flatten() {
                 self.cache.invalidate(addr, 1);
                 self.code_changes.push(addr / PAGE_SIZE);
+            }
+            match reported {
+                Some(Event::Gate) => return Exit::Gate { pc },
+                Some(_) => return Exit::NewContext,
+                None => {}
             }
         }
     }
@@ -301,6 +329,9 @@ struct Eval<'a, M> {
     /// Pages holding cached code, and the address of a store into one.
     code: &'a CodePages,
     code_store: Option<u32>,
+    /// An event reported after the instruction ([`Event::Gate`],
+    /// [`Event::NewContext`]).
+    reported: Option<Event>,
 }
 
 impl<'a, M: GuestMemory> Eval<'a, M> {
@@ -318,6 +349,7 @@ impl<'a, M: GuestMemory> Eval<'a, M> {
             flush: None,
             code,
             code_store: None,
+            reported: None,
         }
     }
 
@@ -585,10 +617,13 @@ impl<M: GuestMemory> Emitter for Eval<'_, M> {
     }
     #[inline]
     fn trap_if(&mut self, f: bool, ev: Event) -> Flow {
-        if f {
-            Err(self.stop(ev))
-        } else {
+        if !f {
             Ok(())
+        } else if matches!(ev, Event::Gate | Event::NewContext) {
+            self.reported = Some(ev);
+            Ok(())
+        } else {
+            Err(self.stop(ev))
         }
     }
     #[inline]

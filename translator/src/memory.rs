@@ -53,6 +53,14 @@ pub trait GuestMemory {
     /// Reads an instruction word from an executable page.
     fn fetch(&self, addr: u32) -> Result<u32, MemFault>;
 
+    /// Called by the interpreter before it fetches and executes each
+    /// instruction. Memory whose address translation depends on processor
+    /// state (system mode: PSW D/C, privilege level, space registers,
+    /// protection IDs) takes it from `cpu`; plain memory ignores it, and the
+    /// empty default compiles to nothing.
+    #[inline]
+    fn observe(&mut self, _cpu: &crate::state::CpuState) {}
+
     /// Copies `buf.len()` bytes starting at `addr` out of readable pages.
     /// A fault names the first byte that could not be read. Implementations
     /// may override this with a faster page-wise copy.

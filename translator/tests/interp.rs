@@ -118,9 +118,16 @@ fn setup(program: &[u32], regs: &[(usize, u32)]) -> (CpuState, FlatMemory) {
     (cpu, FlatMemory::new(program))
 }
 
-/// Runs to the closing `break 0,0`.
+/// Runs to the closing `break 0,0`, past branches that report a new
+/// space or privilege level after they executed.
 fn run_to_break(cpu: &mut CpuState, mem: &mut FlatMemory) {
-    let exit = Interpreter::new().run(cpu, mem, 100_000);
+    let mut interp = Interpreter::new();
+    let exit = loop {
+        match interp.run(cpu, mem, 100_000) {
+            Exit::NewContext => {}
+            exit => break exit,
+        }
+    };
     assert_eq!(exit, Exit::Break { im5: 0, im13: 0 }, "state: {cpu:#x?}");
 }
 

@@ -22,13 +22,23 @@
 #define IRQ_DISK  0x40000000u
 
 /* Interruption numbers (PA-RISC 1.1 ch. 5). */
-#define INT_EXTERNAL 4
-#define INT_PRIV_OP  10
-#define INT_PRIV_REG 11
+#define INT_EXTERNAL   4
+#define INT_ITLB_MISS  6
+#define INT_IPROT      7
+#define INT_PRIV_OP    10
+#define INT_PRIV_REG   11
+#define INT_DTLB_MISS  15
+#define INT_NA_ITLB    16
+#define INT_NA_DTLB    17
+#define INT_DRIGHTS    26
+#define INT_DPID       27
 
-/* PSW system-mask bits. */
+/* PSW bits (the system mask is the low byte). */
 #define PSW_I 1
+#define PSW_D 2
+#define PSW_P 4
 #define PSW_Q 8
+#define PSW_C 0x40000
 
 #define mfctl(n) ({ unsigned __v; __asm__ volatile("mfctl %%cr" #n ",%0" : "=r"(__v)); __v; })
 #define mtctl(n, v) __asm__ volatile("mtctl %0,%%cr" #n : : "r"(v) : "memory")

@@ -34,3 +34,10 @@ void power_off(unsigned status)
 	for (;;)
 		;
 }
+
+void puthex(unsigned v)
+{
+	puts("0x");
+	for (int shift = 28; shift >= 0; shift -= 4)
+		putc("0123456789abcdef"[(v >> shift) & 15]);
+}

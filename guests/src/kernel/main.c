@@ -1,27 +1,51 @@
 /* hbft guest kernel: a small PA-RISC kernel for the hbft virtual board.
  *
- * It installs its interruption vectors, takes interval-timer interrupts
- * (counting ticks), reads and writes a disk block by DMA and waits for the
- * completion interrupt, then runs a user task at privilege level 3 that
- * makes system calls through the gateway and tries a privileged
- * instruction (which traps and is skipped). Each level checks the
- * privilege level that a branch-and-link shows in its return address.
- * The user task's exit powers the board off with its status.
+ * It installs its interruption vectors, checks the privilege-sensitive
+ * instructions at level 0, takes interval-timer interrupts (counting
+ * ticks), reads and writes a disk block by DMA and waits for the
+ * completion interrupt, then runs two user processes at privilege level 3,
+ * each in its own space with its own protection ID, with code and data
+ * translation on. A TLB miss handler fills the TLB from each process's
+ * map, the interval timer preempts them round robin, system calls enter
+ * through a gateway page. The kernel itself runs untranslated. When both
+ * processes have exited it powers the board off.
  *
- * Files: start.S (entry, vectors, interruption entry/exit, gateway),
- * trap.c (interruptions), syscall.c, console.c, disk.c (the disk driver),
- * user.c (the user task).
+ * Files: start.S (entry, vectors, interruption entry/exit, the gateway
+ * page), trap.c (interruptions), proc.c (processes, scheduler), vm.c
+ * (address spaces, TLB fills), syscall.c, console.c, disk.c (the disk
+ * driver), user.c (the user program).
  */
 #include "kernel.h"
 
 static char block[512] __attribute__((aligned(64)));
-static char check[512] __attribute__((aligned(64)));
-static unsigned user_stack[2048] __attribute__((aligned(64)));
+static char readback[512] __attribute__((aligned(64)));
+
+static void check(const char *what, int ok)
+{
+	puts("kernel: ");
+	puts(what);
+	puts(ok ? "\n" : " WRONG\n");
+}
+
+/* What the privilege-sensitive instructions show at level 0. */
+static void privilege_checks(void)
+{
+	unsigned v, here;
+	check("branch-and-link shows PL 0", link_privilege() == 0);
+	/* mfia in the delay slot of a branch-and-link: the link is 4 past it. */
+	__asm__ volatile("bl .+8,%1\n\t.word 0x000014a0 + 28\n\tcopy %%r28,%0" : "=r"(v), "=r"(here) : : "r28");
+	check("mfia: offset, low bits 0", v == (here & ~3u) - 4);
+	mtctl(26, 0x1234);
+	check("mtctl/mfctl cr26 at PL 0", mfctl(26) == 0x1234);
+	v = 0;
+	__asm__ volatile("ssm 0,%0" : "+r"(v));
+	check("ssm 0 reads the system mask (0 at reset)", v == 0);
+}
 
 void kmain(void)
 {
 	puts("hbft kernel: booting\n");
-	puts(link_privilege() == 0 ? "kernel: branch-and-link shows PL 0\n" : "kernel: WRONG privilege level in link\n");
+	privilege_checks();
 	mtctl(14, (unsigned)ivt);
 	mtctl(15, IRQ_TIMER | IRQ_DISK);
 	timer_start();
@@ -43,12 +67,14 @@ void kmain(void)
 		block[i] = 0;
 	for (int i = 0; msg[i]; i++)
 		block[i] = msg[i];
-	int ok = disk_io(DISK_WRITE, 1, block) && disk_io(DISK_READ, 1, check);
+	int ok = disk_io(DISK_WRITE, 1, block) && disk_io(DISK_READ, 1, readback);
 	for (int i = 0; ok && i < 512; i++)
-		ok = block[i] == check[i];
+		ok = block[i] == readback[i];
 	puts(ok ? "kernel: disk block 1 written and read back\n" : "kernel: disk block 1 MISMATCH\n");
 	disk_workload();
 
-	puts("kernel: entering the user task\n");
-	enter_user(user_main, (unsigned)user_stack + 64);
+	for (unsigned id = 1; id <= NPROC; id++)
+		proc_create(id);
+	puts("kernel: starting 2 processes at PL 3 with translation on\n");
+	start_processes();
 }

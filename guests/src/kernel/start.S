@@ -1,10 +1,12 @@
 /* hbft guest kernel: entry, interruption vector table, interruption entry
- * and exit, the system-call gateway, and the switch to user mode.
+ * and exit, the system-call gateway page.
  *
  * Interruption handlers save %r1 in CR 24 and the interruption number in
  * CR 25 (the temporary registers PA-RISC provides for this), then every
  * general register in `frame`, and call trap(number, frame) in C on the
  * interrupt stack; PSW Q and I are off while they run, so they do not nest.
+ * trap_exit loads the registers from `frame` (which trap() may have
+ * switched to another process) and returns with rfi.
  */
 	.level 1.1
 
@@ -37,6 +39,13 @@ ivt:
 	.irp	n,0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
 	vector	\n
 	.endr
+
+/* The gateway's continuation: entered with rfi at level 0, translation
+ * off; %r1 was used by the gateway. Handled as interruption 32. */
+syscall_entry:
+	ldi	32,%r1
+	b	trap_entry
+	mtctl	%r1,%cr25
 
 trap_entry:
 	ldil	L%frame,%r1
@@ -83,6 +92,8 @@ trap_entry:
 	ldo	R%intr_stack+64(%sp),%sp
 	bl	trap,%r2
 	nop
+	.globl	trap_exit
+trap_exit:
 	ldil	L%frame,%r1
 	ldo	R%frame(%r1),%r1
 	ldw	0(%r1),%r2
@@ -121,41 +132,33 @@ trap_entry:
 	rfi
 	nop
 
-/* int syscall3(int n, int a, int b), called from user code at PL 3 with
- * the return point (PL 3 in its low bits) in %r2. The gateway raises the
- * privilege level to 0 (code translation is off); ksyscall runs on the
- * caller's stack; the return through %r2 lowers it back to 3. */
-	.globl	syscall3
-syscall3:
+/* The gateway page, mapped into every process (access rights type 4: a
+ * gateway that promotes to level 0). A process calls it with
+ * `bl gateway_page,%r31`; `gate` promotes, then the page leaves
+ * translation with rfi to syscall_entry at level 0 (only possible once
+ * promoted: rsm, mtctl and rfi are privileged). */
+	.section .gateway,"ax"
+	.align	4096
+	.globl	gateway_page
+gateway_page:
 	gate	1f,%r0
 	nop
-1:	stw	%r2,-20(%sp)
-	ldo	64(%sp),%sp
-	bl	ksyscall,%r2
-	nop
-	ldo	-64(%sp),%sp
-	ldw	-20(%sp),%r2
-	bv,n	%r0(%r2)
-
-/* void enter_user(void (*fn)(void), unsigned sp): rfi to fn at PL 3 with
- * PSW Q and I set. */
-	.globl	enter_user
-enter_user:
-	rsm	8,%r0
-	ldi	9,%r1
-	mtctl	%r1,%cr22
+1:	rsm	8,%r0
+	ldil	L%syscall_entry,%r1
+	ldo	R%syscall_entry(%r1),%r1
 	mtctl	%r0,%cr17
 	mtctl	%r0,%cr17
-	depi	3,31,2,%r26
-	mtctl	%r26,%cr18
-	ldo	4(%r26),%r1
 	mtctl	%r1,%cr18
-	copy	%r25,%sp
+	ldo	4(%r1),%r1
+	mtctl	%r1,%cr18
+	mtctl	%r0,%cr22
 	rfi
 	nop
+	.align	4096
 
 	.bss
 	.align	64
+	.globl	frame
 frame:	.block	128
 boot_stack:	.block	8192
 intr_stack:	.block	8192

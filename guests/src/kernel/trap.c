@@ -6,38 +6,119 @@ volatile unsigned ticks;
 
 void timer_start(void) { mtctl(16, mfctl(16) + TIMER_INTERVAL); }
 
-/* Moves the interruption queue past the interrupted instruction: read the
- * back entry (mtctl advances the queue), then load back and back + 4. */
-void skip_instruction(void)
+static const char *trap_name(unsigned n)
 {
-	mtctl(18, 0);
-	unsigned back = mfctl(18);
-	mtctl(18, back);
-	mtctl(18, back + 4);
+	switch (n) {
+	case INT_IPROT: return "instruction memory protection";
+	case INT_PRIV_OP: return "privileged-operation";
+	case INT_PRIV_REG: return "privileged-register";
+	case INT_DRIGHTS: return "data memory access rights";
+	case INT_DPID: return "data memory protection ID";
+	}
+	return "unexpected";
+}
+
+/* A trap the kernel reports and continues after (the user program tests
+ * what traps at level 3). */
+static void report(unsigned n, unsigned from)
+{
+	puts("kernel: ");
+	puts(trap_name(n));
+	puts(" trap (");
+	putu(n);
+	puts(") from PL ");
+	putu(from);
+	if (current) {
+		puts(" in process ");
+		putu(current->pid);
+	}
+	if (n == INT_DRIGHTS || n == INT_DPID) {
+		puts(" at ");
+		puthex(mfctl(20));
+		puts(":");
+		puthex(mfctl(21));
+	}
+	puts(", instruction skipped\n");
+}
+
+static void external(void)
+{
+	unsigned pending = mfctl(23) & mfctl(15);
+	mtctl(23, pending);
+	if (pending & IRQ_DISK)
+		disk_interrupt();
+	if (pending & IRQ_TIMER) {
+		ticks++;
+		timer_start();
+		if (current)
+			schedule(); /* preemption */
+	}
 }
 
 void trap(unsigned n, unsigned *frame)
 {
-	(void)frame;
-	if (n == INT_EXTERNAL) {
-		unsigned pending = mfctl(23) & mfctl(15);
-		if (pending & IRQ_TIMER) {
-			ticks++;
-			timer_start();
+	/* The level the interruption came from: the queue's low bits. */
+	unsigned from = n == INT_SYSCALL ? 3 : mfctl(18) & 3;
+	if (from == 0) {
+		/* The kernel itself (kmain, before the processes start). */
+		if (n == INT_EXTERNAL) {
+			external();
+			return;
 		}
-		if (pending & IRQ_DISK)
-			disk_interrupt();
-		mtctl(23, pending);
-	} else if (n == INT_PRIV_REG || n == INT_PRIV_OP) {
-		puts(n == INT_PRIV_REG ? "kernel: privileged-register trap" : "kernel: privileged-operation trap");
-		puts(" from PL ");
-		putu(mfctl(18) & 3);
-		puts(", instruction skipped\n");
-		skip_instruction();
-	} else {
 		puts("kernel: unexpected interruption ");
 		putu(n);
+		puts(" at level 0, pc ");
+		puthex(mfctl(18));
 		puts("\n");
 		power_off(100 + n);
 	}
+	proc_save(frame, n == INT_SYSCALL);
+	switch (n) {
+	case INT_SYSCALL: {
+		struct proc *caller = current; /* exit switches processes */
+		unsigned result = ksyscall(frame[26], frame[25], frame[24]);
+		caller->regs[28] = result;
+		break;
+	}
+	case INT_EXTERNAL:
+		external();
+		break;
+	case INT_ITLB_MISS:
+	case INT_NA_ITLB:
+	case INT_DTLB_MISS:
+	case INT_NA_DTLB: {
+		/* Instruction misses name the address in the queue, data misses
+		 * in ISR/IOR. */
+		int code = n == INT_ITLB_MISS || n == INT_NA_ITLB;
+		unsigned space = code ? current->iasq[0] : mfctl(20);
+		unsigned va = code ? current->iaoq[0] & ~3u : mfctl(21);
+		if (!vm_fill(n, space, va)) {
+			puts("kernel: process ");
+			putu(current->pid);
+			puts(": nothing mapped at ");
+			puthex(space);
+			puts(":");
+			puthex(va);
+			puts(", killed\n");
+			proc_exit(128 + 11);
+		}
+		break;
+	}
+	case INT_IPROT:
+	case INT_PRIV_OP:
+	case INT_PRIV_REG:
+	case INT_DRIGHTS:
+	case INT_DPID:
+		report(n, from);
+		proc_skip_instruction();
+		break;
+	default:
+		puts("kernel: unexpected interruption ");
+		putu(n);
+		puts(" in process ");
+		putu(current->pid);
+		puts(", killed\n");
+		proc_exit(100 + n);
+	}
+	proc_resume(frame);
 }

@@ -17,7 +17,7 @@ use std::hash::{Hash, Hasher};
 use std::io::Write;
 use std::os::unix::fs::FileExt;
 
-use hbft_translator::memory::{Access, GuestMemory, MemFault};
+use hbft_translator::memory::GuestMemory;
 
 use super::journal::Journal;
 use super::SystemError;
@@ -292,7 +292,7 @@ impl Board {
         Ok(Some((addr, data.len() as u32)))
     }
 
-    fn read(&self, addr: u32) -> Option<u32> {
+    pub(super) fn read(&self, addr: u32) -> Option<u32> {
         let disk = self.disk.as_ref();
         Some(match addr {
             CONSOLE_RX => {
@@ -315,7 +315,7 @@ impl Board {
         })
     }
 
-    fn write(&mut self, addr: u32, v: u32) -> Option<()> {
+    pub(super) fn write(&mut self, addr: u32, v: u32) -> Option<()> {
         match addr {
             CONSOLE_TX => self.tx.push(v as u8),
             POWER_OFF => self.power_off = Some(v),
@@ -337,53 +337,5 @@ impl Board {
             _ => return None,
         }
         Some(())
-    }
-}
-
-/// Physical memory as one instruction that touches a device sees it: RAM,
-/// and the device registers above [`MMIO_BASE`]. The runtime executes such
-/// an instruction with the interpreter over a `Bus`.
-pub struct Bus<'a> {
-    pub ram: &'a mut AddressSpace,
-    pub board: &'a mut Board,
-}
-
-fn no_device(addr: u32, access: Access) -> MemFault {
-    MemFault::Unmapped { addr, access }
-}
-
-impl GuestMemory for Bus<'_> {
-    fn read_u8(&self, addr: u32) -> Result<u8, MemFault> {
-        self.ram.read_u8(addr)
-    }
-    fn read_u16(&self, addr: u32) -> Result<u16, MemFault> {
-        self.ram.read_u16(addr)
-    }
-    fn read_u32(&self, addr: u32) -> Result<u32, MemFault> {
-        if addr >= MMIO_BASE {
-            return self.board.read(addr).ok_or(no_device(addr, Access::Read));
-        }
-        self.ram.read_u32(addr)
-    }
-    fn read_u64(&self, addr: u32) -> Result<u64, MemFault> {
-        self.ram.read_u64(addr)
-    }
-    fn write_u8(&mut self, addr: u32, value: u8) -> Result<(), MemFault> {
-        self.ram.write_u8(addr, value)
-    }
-    fn write_u16(&mut self, addr: u32, value: u16) -> Result<(), MemFault> {
-        self.ram.write_u16(addr, value)
-    }
-    fn write_u32(&mut self, addr: u32, value: u32) -> Result<(), MemFault> {
-        if addr >= MMIO_BASE {
-            return self.board.write(addr, value).ok_or(no_device(addr, Access::Write));
-        }
-        self.ram.write_u32(addr, value)
-    }
-    fn write_u64(&mut self, addr: u32, value: u64) -> Result<(), MemFault> {
-        self.ram.write_u64(addr, value)
-    }
-    fn fetch(&self, addr: u32) -> Result<u32, MemFault> {
-        self.ram.fetch(addr)
     }
 }

@@ -36,6 +36,9 @@ pub mod reg {
 pub enum Interruption {
     RecoveryCounter = 3,
     External = 4,
+    InstructionTlbMiss = 6,
+    /// Instruction memory protection: access rights or protection ID of a fetch.
+    InstructionProtection = 7,
     IllegalInstruction = 8,
     Break = 9,
     PrivilegedOperation = 10,
@@ -43,7 +46,14 @@ pub enum Interruption {
     Overflow = 12,
     Conditional = 13,
     AssistException = 14,
+    DataTlbMiss = 15,
+    NonAccessInstructionTlbMiss = 16,
     NonAccessDataTlbMiss = 17,
+    TlbDirty = 20,
+    PageReference = 21,
+    DataAccessRights = 26,
+    DataProtectionId = 27,
+    UnalignedData = 28,
 }
 
 /// Privileged state not held in [`CpuState`].
@@ -59,7 +69,16 @@ pub struct Control {
     pub timer_armed: bool,
     pub itlb: Tlb,
     pub dtlb: Tlb,
+    /// Shadow registers: GR 1, 8, 9, 16, 17, 24, 25 as an interruption with
+    /// PSW Q set found them; `rfi,r` restores them.
+    pub shadow: [u32; 7],
 }
+
+/// The general registers the shadow registers copy.
+pub const SHADOWED: [usize; 7] = [1, 8, 9, 16, 17, 24, 25];
+
+/// PSW S (secure interval timer): `mfctl cr16` is privileged at levels 1..3.
+pub const PSW_S: u32 = 1 << 25;
 
 /// What an interruption records besides the instruction queue.
 #[derive(Debug, Clone, Copy, Default)]
@@ -116,6 +135,7 @@ impl Control {
             cpu.cr[reg::IIAOQ] = cpu.iaoq_front | cpu.priv_level;
             self.iiaoq_back = cpu.iaoq_back | cpu.priv_level;
             cpu.cr[reg::IPSW] = compose_psw(cpu);
+            self.shadow = SHADOWED.map(|r| cpu.gr[r]);
             if let Some(word) = cause.iir {
                 cpu.cr[reg::IIR] = word;
             }
@@ -145,6 +165,15 @@ impl Control {
         cpu.iasq_front = cpu.cr[reg::IIASQ];
         cpu.iasq_back = self.iiasq_back;
         cpu.retired += 1;
+    }
+
+    /// `rfi,r`: the shadow registers back into their general registers,
+    /// then `rfi`.
+    pub fn rfi_restoring_shadows(&mut self, cpu: &mut CpuState) {
+        for (r, v) in SHADOWED.into_iter().zip(self.shadow) {
+            cpu.gr[r] = v;
+        }
+        self.rfi(cpu);
     }
 
     /// `mfctl cr,t` at privilege level 0.

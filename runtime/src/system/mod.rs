@@ -9,7 +9,7 @@
 //! module emulates it ([`privileged`]) — trap and emulate, as the paper's
 //! hypervisor did. A load or store to a device register faults in the
 //! engine (nothing is mapped there) and is re-executed by the interpreter
-//! over a [`board::Bus`] that routes it to the device.
+//! over a [`mmu::SystemMemory`] that reaches the devices.
 //!
 //! Time is cut into epochs of N retired instructions. Device interrupts and
 //! the interval timer are collected during an epoch and posted to EIRR at
@@ -20,32 +20,37 @@
 //! took its trap: the engine is stepped one instruction at a time and a
 //! hypervisor counter, decremented per retired instruction, "traps" at 0.
 //!
-//! Not yet modeled (see issue 8): virtual address translation of loads,
-//! stores and fetches through the TLB (PSW D/C; the board runs with
-//! physical addresses, the TLB serves `lpa`, `probe` and the purges),
-//! protection IDs, space registers in addressing, replication of system mode.
+//! With PSW D or C set the engines run on [`mmu::SystemMemory`], which
+//! translates through the guest's TLB; with both clear they run on RAM
+//! directly. Host-side caches of code (the interpreter's decodings, the
+//! JIT's blocks) are keyed by offset alone, so they are dropped whenever
+//! the code context they were filled in changes ([`CodeContext`]).
 
 pub mod board;
 pub mod control;
 pub mod journal;
+pub mod mmu;
 pub mod privileged;
 pub mod tlb;
 
 use std::hash::Hasher;
 use std::time::{Duration, Instant};
 
+use std::cell::Cell;
+
 use hbft_frontend::elf::ElfImage;
-use hbft_translator::engine::Engine;
 use hbft_translator::interp::{Exit, Interpreter, Trap};
-use hbft_translator::memory::{GuestMemory, MemFault};
+use hbft_translator::jit::Jit;
+use hbft_translator::memory::{FlatMemory, GuestMemory, MemFault};
 use hbft_translator::state::{psw, CpuState, KERNEL_PRIVILEGE};
 
 use crate::journal::{EpochEnd, ReplayError, RunEnd};
 use crate::memory::{AddressSpace, Layout, PERM_RWX};
 use crate::state_hash::StateHasher;
 use crate::user_mode::EngineKind;
-use board::{Board, Bus, MMIO_BASE, RAM_BYTES};
+use board::{Board, RAM_BYTES};
 use control::{reg, Cause, Control, Interruption};
+use mmu::{Context, Denied, DeniedTables, Refusal, SystemMemory, PID_REGS};
 use privileged::{emulate, trap};
 
 /// Default epoch length in system mode: short, because interrupts (timer,
@@ -111,13 +116,55 @@ pub struct SystemReport {
     pub epoch_hashes: Vec<u64>,
 }
 
+/// The engine, over RAM or over translated memory.
+enum SystemEngine {
+    Interp(Interpreter),
+    Jit(Box<Jit>),
+}
+
+impl SystemEngine {
+    fn run<M: FlatMemory>(&mut self, cpu: &mut CpuState, mem: &mut M, budget: u64) -> Exit {
+        match self {
+            SystemEngine::Interp(i) => i.run(cpu, mem, budget),
+            SystemEngine::Jit(j) => j.run(cpu, mem, budget),
+        }
+    }
+
+    fn invalidate(&mut self, start: u32, len: u32) {
+        match self {
+            SystemEngine::Interp(i) => i.invalidate(start, len),
+            SystemEngine::Jit(j) => j.invalidate(start, len),
+        }
+    }
+
+    fn invalidate_all(&mut self) {
+        use hbft_translator::engine::Engine;
+        match self {
+            SystemEngine::Interp(i) => Engine::<AddressSpace>::invalidate_all(i),
+            SystemEngine::Jit(j) => Engine::<AddressSpace>::invalidate_all(&mut **j),
+        }
+    }
+}
+
+/// What cached code depends on: with code translation on, the instruction
+/// spaces, the privilege level (execute rights), the protection IDs and the
+/// ITLB; with it off, nothing (physical addresses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CodeContext {
+    Physical,
+    Translated { spaces: (u32, u32), priv_level: u32, pids: [u32; 4], itlb_changes: u64 },
+}
+
 /// A booted board.
 pub struct SystemMode {
     pub cpu: CpuState,
     ram: AddressSpace,
     ctl: Control,
     board: Board,
-    engine: Box<dyn Engine<AddressSpace>>,
+    engine: SystemEngine,
+    /// The code context the engine's caches were filled in.
+    code_context: CodeContext,
+    tables: DeniedTables,
     /// Executes the single instructions that touch devices.
     device_interp: Interpreter,
     epoch: u64,
@@ -144,13 +191,18 @@ impl SystemMode {
             return Err(SystemError::Entry(image.entry));
         }
         let cpu = CpuState { psw: 0, priv_level: KERNEL_PRIVILEGE, ..CpuState::at(image.entry) };
-        let engine = engine.build().map_err(|e| SystemError::Jit(e.to_string()))?;
+        let engine = match engine {
+            EngineKind::Interp => SystemEngine::Interp(Interpreter::new()),
+            EngineKind::Jit(config) => SystemEngine::Jit(Box::new(Jit::new(config).map_err(|e| SystemError::Jit(e.to_string()))?)),
+        };
         Ok(SystemMode {
             cpu,
             ram,
             ctl: Control::default(),
             board,
             engine,
+            code_context: CodeContext::Physical,
+            tables: DeniedTables::default(),
             device_interp: Interpreter::new(),
             epoch: epoch.max(1),
             source,
@@ -188,15 +240,23 @@ impl SystemMode {
         let counting = self.cpu.psw & psw::R != 0;
         let rc = self.cpu.cr[0] as i32;
         let budget = if counting && rc >= 0 { budget.min(rc as u64 + 1) } else { budget };
+        // Between a branch to another space and its target the queue spans
+        // two spaces: step it, so cached code never outlives its space.
+        let spanning = self.cpu.psw & psw::C != 0 && self.cpu.iasq_front != self.cpu.iasq_back;
+        let budget = if spanning { 1 } else { budget };
+        self.check_code_context();
         let before = self.cpu.retired;
-        let exit = match self.source {
-            EpochSource::Bt => self.engine.run(&mut self.cpu, &mut self.ram, budget),
+        let (exit, refused) = match self.source {
+            EpochSource::Bt => self.run_engine(budget),
             EpochSource::RecoveryCounter => self.recovery_counter_run(budget),
         };
+        if spanning {
+            self.engine.invalidate_all();
+        }
         let ran = self.cpu.retired - before;
         let mut rc_trap = counting && Control::count_down(&mut self.cpu, ran);
         let before = self.cpu.retired;
-        let interrupted = self.handle(exit)?;
+        let interrupted = self.handle(exit, refused)?;
         if counting && !interrupted && self.cpu.retired > before {
             let n = self.cpu.retired - before;
             rc_trap |= Control::count_down(&mut self.cpu, n);
@@ -210,17 +270,55 @@ impl SystemMode {
     /// The recovery-counter epoch source: the hypervisor's counter is set to
     /// the budget and decremented after every instruction; the epoch (or
     /// this run) ends when it reaches 0, like the trap the prototype took.
-    fn recovery_counter_run(&mut self, budget: u64) -> Exit {
+    fn recovery_counter_run(&mut self, budget: u64) -> (Exit, Option<Refusal>) {
         let mut counter = budget;
         while counter > 0 {
             let before = self.cpu.retired;
-            let exit = self.engine.run(&mut self.cpu, &mut self.ram, 1);
+            let (exit, refused) = self.run_engine(1);
             counter -= self.cpu.retired - before;
             if exit != Exit::Budget {
-                return exit;
+                return (exit, refused);
             }
         }
-        Exit::Budget
+        (Exit::Budget, None)
+    }
+
+    /// Runs the engine on RAM, or on translated memory when PSW D or C is
+    /// set; returns the exit and, for a refused translated access, why.
+    fn run_engine(&mut self, budget: u64) -> (Exit, Option<Refusal>) {
+        if self.cpu.psw & (psw::D | psw::C) == 0 {
+            return (self.engine.run(&mut self.cpu, &mut self.ram, budget), None);
+        }
+        let mut mem = SystemMemory {
+            ram: &mut self.ram,
+            board: None,
+            itlb: &self.ctl.itlb,
+            dtlb: &self.ctl.dtlb,
+            ctx: Context::of(&self.cpu),
+            tables: &mut self.tables,
+            refused: Cell::new(None),
+        };
+        let exit = self.engine.run(&mut self.cpu, &mut mem, budget);
+        (exit, mem.refused.get())
+    }
+
+    /// Drops the engine's cached code if the code context changed since it
+    /// was cached.
+    fn check_code_context(&mut self) {
+        let now = if self.cpu.psw & psw::C == 0 {
+            CodeContext::Physical
+        } else {
+            CodeContext::Translated {
+                spaces: (self.cpu.iasq_front, self.cpu.iasq_back),
+                priv_level: self.cpu.priv_level,
+                pids: PID_REGS.map(|r| self.cpu.cr[r]),
+                itlb_changes: self.ctl.itlb.changes,
+            }
+        };
+        if now != self.code_context {
+            self.engine.invalidate_all();
+            self.code_context = now;
+        }
     }
 
     fn deliver(&mut self, n: Interruption, cause: Cause) {
@@ -228,12 +326,25 @@ impl SystemMode {
         self.ctl.interrupt(&mut self.cpu, n, cause);
     }
 
-    fn word_at_pc(&self) -> u32 {
-        self.ram.fetch(self.cpu.iaoq_front).unwrap_or(0)
+    /// The instruction word at the queue front (for IIR and emulation),
+    /// fetched as the CPU fetches it.
+    fn word_at_pc(&mut self) -> u32 {
+        let pc = self.cpu.iaoq_front;
+        let mem = SystemMemory {
+            ram: &mut self.ram,
+            board: None,
+            itlb: &self.ctl.itlb,
+            dtlb: &self.ctl.dtlb,
+            ctx: Context::of(&self.cpu),
+            tables: &mut self.tables,
+            refused: Cell::new(None),
+        };
+        mem.fetch(pc).unwrap_or(0)
     }
 
-    /// Handles an engine exit; returns whether an interruption was delivered.
-    fn handle(&mut self, exit: Exit) -> Result<bool, SystemError> {
+    /// Handles an engine exit (and the refusal behind a fault); returns
+    /// whether an interruption was delivered.
+    fn handle(&mut self, exit: Exit, refused: Option<Refusal>) -> Result<bool, SystemError> {
         let pc = self.cpu.iaoq_front;
         let word = self.word_at_pc();
         let interruption = match exit {
@@ -243,6 +354,10 @@ impl SystemMode {
                 let done = emulate(&mut self.cpu, &mut self.ctl, word);
                 return Ok(self.emulated(done));
             }
+            // With PSW S set the interval timer is readable at level 0 only.
+            Exit::IntervalTimer { .. } if self.cpu.priv_level != KERNEL_PRIVILEGE && self.cpu.psw & control::PSW_S != 0 => {
+                Interruption::PrivilegedRegister
+            }
             Exit::IntervalTimer { t } => {
                 if t != 0 {
                     self.cpu.gr[t as usize] = control::clock(&self.cpu);
@@ -250,8 +365,32 @@ impl SystemMode {
                 self.cpu.retire_current();
                 return Ok(false);
             }
-            Exit::Fault(fault) if fault.addr() >= MMIO_BASE => return self.device_access(fault, pc),
-            Exit::Fault(fault) => return Err(SystemError::Fault { fault, pc }),
+            Exit::Gate { pc } => {
+                self.gate(pc);
+                return Ok(false);
+            }
+            // The next run compares the code context.
+            Exit::NewContext => return Ok(false),
+            Exit::Fault(fault) => {
+                let refusal = match (fault, refused) {
+                    (MemFault::Protection { .. }, Some(r)) => r,
+                    (MemFault::Unaligned { addr, .. }, _) => {
+                        let space = Context::of(&self.cpu).data_space(addr);
+                        let cause = Cause { iir: Some(word), data: Some((space, addr)) };
+                        self.deliver(Interruption::UnalignedData, cause);
+                        return Ok(true);
+                    }
+                    (MemFault::Unmapped { addr, .. }, _) if addr >= board::MMIO_BASE => {
+                        return self.device_access(fault, pc);
+                    }
+                    _ => return Err(SystemError::Fault { fault, pc }),
+                };
+                let Some(n) = refusal.interruption() else {
+                    return self.device_access(fault, pc);
+                };
+                self.deliver(n, Cause { iir: Some(word), data: Some((refusal.space, refusal.offset)) });
+                return Ok(true);
+            }
             Exit::Gateway { .. } => return Err(SystemError::PageZero { pc }),
             Exit::Illegal { .. } => Interruption::IllegalInstruction,
             Exit::Break { .. } => Interruption::Break,
@@ -262,6 +401,18 @@ impl SystemMode {
         let done = trap(&mut self.cpu, &mut self.ctl, interruption, word);
         self.emulated(done);
         Ok(true)
+    }
+
+    /// After `b,gate` at `pc` with code translation on: a gateway page
+    /// (access rights type 4..7) promotes to level type - 4 when that is
+    /// more privileged (PA-RISC 1.1 ch. 4 "Privilege Level Changes"). The
+    /// branch has executed; the level changes at the branch, as hbft's
+    /// other privilege changes do.
+    fn gate(&mut self, pc: u32) {
+        let level = self.ctl.itlb.lookup(self.cpu.iasq_front, pc).and_then(|e| e.gateway_level());
+        if let Some(level) = level {
+            self.cpu.priv_level = self.cpu.priv_level.min(level);
+        }
     }
 
     fn emulated(&mut self, done: privileged::Done) -> bool {
@@ -279,12 +430,25 @@ impl SystemMode {
     fn device_access(&mut self, fault: MemFault, pc: u32) -> Result<bool, SystemError> {
         self.report.device_accesses += 1;
         // The device interpreter's decodings are not kept across guest changes.
-        self.device_interp.invalidate(pc, 4);
-        let mut bus = Bus { ram: &mut self.ram, board: &mut self.board };
+        self.device_interp.invalidate_all();
+        let mut bus = SystemMemory {
+            ram: &mut self.ram,
+            board: Some(&mut self.board),
+            itlb: &self.ctl.itlb,
+            dtlb: &self.ctl.dtlb,
+            ctx: Context::of(&self.cpu),
+            tables: &mut self.tables,
+            refused: Cell::new(None),
+        };
         match self.device_interp.run(&mut self.cpu, &mut bus, 1) {
             Exit::Budget => {}
-            Exit::Fault(_) => return Err(SystemError::Fault { fault, pc }),
-            other => return self.handle(other),
+            Exit::Fault(_) if bus.refused.get().is_none_or(|r| r.denied == Denied::Device) => {
+                return Err(SystemError::Fault { fault, pc })
+            }
+            other => {
+                let refused = bus.refused.get();
+                return self.handle(other, refused);
+            }
         }
         self.board.check()?;
         Ok(false)

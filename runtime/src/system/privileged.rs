@@ -9,6 +9,7 @@ use hbft_frontend::{decode, Insn};
 use hbft_translator::state::{psw, CpuState, KERNEL_PRIVILEGE};
 
 use super::control::{Cause, Control, Interruption};
+use super::mmu::{check, Context, Denied};
 use super::tlb::Use;
 
 /// What emulating one instruction did.
@@ -88,10 +89,12 @@ pub fn emulate(cpu: &mut CpuState, ctl: &mut Control, word: u32) -> Done {
         Insn::Mtsm { r } => {
             cpu.psw = (cpu.psw & !psw::SYSTEM_MASK) | (gr(cpu, r) & psw::SYSTEM_MASK);
         }
-        // `rfi,r` also restores shadow registers, which the board's CPU
-        // does not have.
         Insn::Rfi { ext: 0 } => {
             ctl.rfi(cpu);
+            return Done::Retired;
+        }
+        Insn::Rfi { ext: 5 } => {
+            ctl.rfi_restoring_shadows(cpu);
             return Done::Retired;
         }
         Insn::TlbInsert { op, r, space, base } => {
@@ -142,7 +145,8 @@ pub fn emulate(cpu: &mut CpuState, ctl: &mut Control, word: u32) -> Done {
 
 /// `probe{r,w}[i] (s,b),x|i,t` at any level: GR t ← 1 if the data TLB
 /// allows the access at the less privileged of the current level and the
-/// operand's, else 0; no entry raises the non-access data TLB miss.
+/// operand's (access rights, and the protection ID when PSW P is set), else
+/// 0; no entry raises the non-access data TLB miss.
 pub fn probe(cpu: &mut CpuState, ctl: &mut Control, insn: Insn, word: u32) -> Done {
     let Insn::Probe { write, imm, level, space, base, t } = insn else {
         return trap(cpu, ctl, Interruption::IllegalInstruction, word);
@@ -150,11 +154,14 @@ pub fn probe(cpu: &mut CpuState, ctl: &mut Control, insn: Insn, word: u32) -> Do
     let offset = gr(cpu, base);
     let s = space_of(cpu, space, offset);
     let operand = if imm { u32::from(level) } else { cpu.gr[level as usize] } & 3;
-    let pl = operand.max(cpu.priv_level);
-    let Some(e) = ctl.dtlb.lookup(s, offset) else {
-        return data_miss(cpu, ctl, word, s, offset);
+    let ctx = Context { priv_level: operand.max(cpu.priv_level), ..Context::of(cpu) };
+    let use_ = if write { Use::Write } else { Use::Read };
+    let ok = match check(&ctl.dtlb, &ctx, s, offset, use_) {
+        Err(Denied::Miss) => return data_miss(cpu, ctl, word, s, offset),
+        // Dirty and reference bits concern accesses, not permission.
+        Ok(_) | Err(Denied::Dirty | Denied::Reference) => true,
+        Err(_) => false,
     };
-    let ok = e.allows(if write { Use::Write } else { Use::Read }, pl);
     set_gr(cpu, t, u32::from(ok));
     cpu.retire_current();
     Done::Retired

@@ -50,26 +50,34 @@ fn memory(words: &[u32]) -> AddressSpace {
     mem
 }
 
-fn run(engine: &mut dyn Engine<AddressSpace>, pl: u32, psw: u32) -> (CpuState, Exit) {
+/// Runs the program to its `break`, continuing after the exits reported
+/// after a branch (gate, new context), which it returns in order.
+fn run(engine: &mut dyn Engine<AddressSpace>, pl: u32, psw: u32) -> (CpuState, Exit, Vec<Exit>) {
     let mut mem = memory(&program());
     let mut cpu = CpuState { priv_level: pl, psw, ..CpuState::at(BASE) };
     cpu.gr[6] = (BASE + 0x28) | 3;
-    let exit = engine.run(&mut cpu, &mut mem, 1000);
-    (cpu, exit)
+    let mut reported = Vec::new();
+    loop {
+        match engine.run(&mut cpu, &mut mem, 1000) {
+            exit @ (Exit::Gate { .. } | Exit::NewContext) => reported.push(exit),
+            exit => return (cpu, exit, reported),
+        }
+    }
 }
 
-fn both(pl: u32, psw: u32) -> CpuState {
-    let (a, ea) = run(&mut Interpreter::new(), pl, psw);
-    let (b, eb) = run(&mut jit(), pl, psw);
+fn both(pl: u32, psw: u32) -> (CpuState, Vec<Exit>) {
+    let (a, ea, ra) = run(&mut Interpreter::new(), pl, psw);
+    let (b, eb, rb) = run(&mut jit(), pl, psw);
     assert_eq!(a, b, "interpreter and JIT disagree");
-    assert_eq!(ea, eb);
+    assert_eq!((ea, &ra), (eb, &rb));
     assert_eq!(ea, Exit::Break { im5: 0, im13: 0 });
-    a
+    (a, ra)
 }
 
 #[test]
 fn gate_promotes_without_code_translation_and_bv_demotes() {
-    let cpu = both(3, 0);
+    let (cpu, reported) = both(3, 0);
+    assert_eq!(reported, [Exit::NewContext], "the bv that lowered the level");
     assert_eq!(cpu.gr[3], (BASE + 8) | 3, "link at PL 3");
     assert_eq!(cpu.gr[4], (BASE + 0x10) | 3, "gate links the old level");
     assert_eq!(cpu.gr[5], BASE + 0x18, "after the gate: PL 0");
@@ -79,13 +87,14 @@ fn gate_promotes_without_code_translation_and_bv_demotes() {
 
 #[test]
 fn a_kernel_sees_pl_0_in_links() {
-    let cpu = both(0, 0);
+    let (cpu, _) = both(0, 0);
     assert_eq!((cpu.gr[3], cpu.gr[4], cpu.gr[5]), (BASE + 8, BASE + 0x10, BASE + 0x18));
 }
 
 #[test]
-fn with_code_translation_on_gate_keeps_the_level_as_in_a_linux_process() {
-    let cpu = both(3, psw::LINUX_USER);
+fn with_code_translation_on_gate_is_reported_for_the_runtime_and_keeps_the_level() {
+    let (cpu, reported) = both(3, psw::LINUX_USER);
+    assert_eq!(reported, [Exit::Gate { pc: BASE + 8 }], "the runtime decides from the page's access rights");
     assert_eq!(cpu.gr[5], (BASE + 0x18) | 3);
 }
 

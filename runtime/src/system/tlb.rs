@@ -49,19 +49,23 @@ impl TlbEntry {
     /// Whether an access at privilege level `pl` (0 most privileged) is
     /// allowed by the access rights (PA-RISC 1.1 ch. 3 "Access Rights"):
     /// types 0..3 are read-only, read/write, read/execute and
-    /// read/write/execute, read allowed at PL1 or better and write at PL2 or
-    /// better; types 4..7 are execute-only gateway pages.
+    /// read/write/execute; reads are allowed at PL1 or more privileged,
+    /// writes at PL2 or more privileged, execution at levels from PL2 to
+    /// PL1; types 4..7 are execute-only gateway pages that promote to level
+    /// type - 4 (as QEMU's target/hppa `hppa_get_physical_address`).
     pub fn allows(&self, use_: Use, pl: u32) -> bool {
         let (pl1, pl2) = (u32::from(self.ar_pl1), u32::from(self.ar_pl2));
         match use_ {
             Use::Read => self.ar_type < 4 && pl <= pl1,
             Use::Write => matches!(self.ar_type, 1 | 3) && pl <= pl2,
-            Use::Execute => match self.ar_type {
-                2 | 3 => pl <= pl1,
-                4..=7 => pl <= pl2,
-                _ => false,
-            },
+            Use::Execute => self.ar_type >= 2 && pl2 <= pl && pl <= pl1,
         }
+    }
+
+    /// The level a `b,gate` executed from this page promotes to, if it is
+    /// a gateway page (types 4..7).
+    pub fn gateway_level(&self) -> Option<u32> {
+        (self.ar_type >= 4).then(|| u32::from(self.ar_type) - 4)
     }
 }
 
@@ -71,11 +75,13 @@ pub struct Tlb {
     entries: [Option<TlbEntry>; TLB_ENTRIES],
     /// The slot the next insert takes.
     next: usize,
+    /// Inserts and purges so far (host caches of translations compare it).
+    pub changes: u64,
 }
 
 impl Default for Tlb {
     fn default() -> Self {
-        Tlb { entries: [None; TLB_ENTRIES], next: 0 }
+        Tlb { entries: [None; TLB_ENTRIES], next: 0, changes: 0 }
     }
 }
 
@@ -84,6 +90,7 @@ impl Tlb {
     /// GR r (the manual's bits 7..26).
     pub fn insert_address(&mut self, space: u32, offset: u32, r: u32) {
         self.purge(space, offset);
+        self.changes += 1;
         self.entries[self.next] = Some(TlbEntry {
             space,
             vpn: offset / PAGE_SIZE,
@@ -97,6 +104,7 @@ impl Tlb {
     /// address insert created; without one it does nothing.
     pub fn insert_protection(&mut self, space: u32, offset: u32, r: u32) {
         let bit = |at: u32| (r >> at) & 1 != 0;
+        self.changes += 1;
         if let Some(e) = self.find_mut(space, offset) {
             e.u = bit(19);
             e.ar_pl2 = ((r >> 20) & 3) as u8;
@@ -113,6 +121,7 @@ impl Tlb {
     /// `pdtlb`/`pitlb`: drops the entry for the page of (space, offset).
     pub fn purge(&mut self, space: u32, offset: u32) {
         let vpn = offset / PAGE_SIZE;
+        self.changes += 1;
         for slot in &mut self.entries {
             if matches!(slot, Some(e) if e.space == space && e.vpn == vpn) {
                 *slot = None;
@@ -124,6 +133,7 @@ impl Tlb {
     /// the purge-entry loop Linux runs over the PDC-reported geometry, so one
     /// purge-entry empties the side.
     pub fn purge_all(&mut self) {
+        self.changes += 1;
         self.entries = [None; TLB_ENTRIES];
     }
 
@@ -154,6 +164,14 @@ mod tests {
         assert!(e.allows(Use::Read, 3));
         assert!(!e.allows(Use::Write, 3));
         assert!(e.allows(Use::Write, 0));
+        assert!(!e.allows(Use::Execute, 0), "type 1 is not executable");
+        // Type 2 executable from PL 0 (PL2) to PL 2 (PL1) only.
+        let code = TlbEntry { ar_type: 2, ar_pl1: 2, ar_pl2: 0, ..TlbEntry::default() };
+        assert!(code.allows(Use::Execute, 0) && code.allows(Use::Execute, 2) && !code.allows(Use::Execute, 3));
+        let user_code = TlbEntry { ar_type: 2, ar_pl1: 3, ar_pl2: 3, ..TlbEntry::default() };
+        assert!(!user_code.allows(Use::Execute, 0), "a PL 3-only code page is not executable at PL 0");
+        assert_eq!(TlbEntry { ar_type: 4, ..code }.gateway_level(), Some(0));
+        assert_eq!(code.gateway_level(), None);
         assert!(tlb.lookup(8, 0x4000_1000).is_none(), "other space");
         tlb.purge(7, 0x4000_1000);
         assert!(tlb.lookup(7, 0x4000_1000).is_none());

@@ -424,4 +424,9 @@ impl<M: FlatMemory> Engine<M> for Jit {
     fn invalidate(&mut self, start: u32, len: u32) {
         Jit::invalidate(self, start, len)
     }
+
+    fn invalidate_all(&mut self) {
+        self.interp.invalidate_all();
+        self.cache.flush();
+    }
 }

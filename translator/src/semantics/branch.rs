@@ -30,32 +30,47 @@ fn link<E: Emitter>(e: &mut E) -> E::Val {
     e.or(ret, pl)
 }
 
-/// The offset of an indirect target `v` (its low two bits dropped), after
-/// lowering the privilege level to the one those bits carry if that is less
-/// privileged than the current one.
-fn without_privilege<E: Emitter>(e: &mut E, v: E::Val) -> E::Val {
+/// The privilege level after an indirect branch to `v`: the one its low
+/// two bits carry if that is less privileged than the current one. A change
+/// is reported ([`Event::NewContext`]) before any write.
+fn lowered_privilege<E: Emitter>(e: &mut E, v: E::Val) -> Result<E::Val, super::Stopped> {
     let three = e.imm(3);
     let target_pl = e.and(v, three);
     let pl = e.priv_level();
     let lower = e.cmp(Cmp::Ltu, pl, target_pl);
-    let new_pl = e.select(lower, target_pl, pl);
+    e.trap_if(lower, Event::NewContext)?;
+    Ok(e.select(lower, target_pl, pl))
+}
+
+/// The offset of an indirect target `v` (its low two bits dropped); sets
+/// the level [`lowered_privilege`] computed.
+fn without_privilege<E: Emitter>(e: &mut E, v: E::Val, new_pl: E::Val) -> E::Val {
     e.set_priv_level(new_pl);
     let m = e.imm(!3);
     e.and(v, m)
 }
 
-/// `b,gate`: with code translation off (PSW C = 0) the gateway raises the
-/// privilege level to 0; with translation on only a gateway page could, and
-/// hbft has none (a Linux process executes its gateway page in the runtime),
-/// so the level stays.
-fn gate<E: Emitter>(e: &mut E) {
+/// `b,gate`, before any write: with code translation on (PSW C = 1) the
+/// promotion depends on the page's access rights (a gateway page, types
+/// 4..7, promotes to level type - 4 if that is more privileged), which the
+/// runtime applies after the branch ([`Event::Gate`]); a Linux process
+/// never executes a gate (the runtime performs its gateway page).
+fn gate_translated<E: Emitter>(e: &mut E) -> Result<E::Flag, super::Stopped> {
     let p = e.psw();
     let c = e.imm(psw::C);
     let translated = e.and(p, c);
     let on = nonzero(e, translated);
+    e.trap_if(on, Event::Gate)?;
+    Ok(on)
+}
+
+/// `b,gate` with code translation off (PSW C = 0) raises the privilege
+/// level to 0 (as QEMU's target/hppa does: without translation there are
+/// no access rights to consult); with translation on the level stays here.
+fn gate<E: Emitter>(e: &mut E, translated: E::Flag) {
     let pl = e.priv_level();
     let zero = e.imm(0);
-    let new_pl = e.select(on, pl, zero);
+    let new_pl = e.select(translated, pl, zero);
     e.set_priv_level(new_pl);
 }
 
@@ -101,12 +116,13 @@ pub(super) fn branch_link<E: Emitter>(
         // PA 2.0 branch-target-stack form.
         return Err(e.stop(Event::Illegal));
     }
+    let translated = if kind == LinkKind::Gate { Some(gate_translated(e)?) } else { None };
     // The link carries the level before a gate promotes it.
     let ret = link(e);
     let target = e.imm(pc.wrapping_add(8).wrapping_add(disp as u32));
     e.set_gr(t.0, ret);
-    if kind == LinkKind::Gate {
-        gate(e);
+    if let Some(translated) = translated {
+        gate(e, translated);
     }
     unconditional(e, target, nullify);
     Ok(())
@@ -129,7 +145,8 @@ pub(super) fn bv<E: Emitter>(e: &mut E, x: Gr, base: Gr, nullify: bool) -> Flow 
     let xv = gr(e, x);
     let offset = shl_imm(e, xv, 3);
     let sum = e.add(b, offset);
-    let target = without_privilege(e, sum);
+    let pl = lowered_privilege(e, sum)?;
+    let target = without_privilege(e, sum, pl);
     unconditional(e, target, nullify);
     Ok(())
 }
@@ -138,7 +155,8 @@ pub(super) fn bv<E: Emitter>(e: &mut E, x: Gr, base: Gr, nullify: bool) -> Flow 
 pub(super) fn bve<E: Emitter>(e: &mut E, with_link: bool, base: Gr, nullify: bool) -> Flow {
     let b = gr(e, base);
     let ret = link(e);
-    let target = without_privilege(e, b);
+    let pl = lowered_privilege(e, b)?;
+    let target = without_privilege(e, b, pl);
     if with_link {
         e.set_gr(2, ret);
     }
@@ -159,8 +177,12 @@ pub(super) fn be<E: Emitter>(
     let b = gr(e, base);
     let sum = add_imm(e, b, disp as u32);
     let space = e.sr(sr.0);
+    let here = e.iasq_back();
+    let other_space = e.cmp(Cmp::Ne, space, here);
+    e.trap_if(other_space, Event::NewContext)?;
     let ret = link(e);
-    let target = without_privilege(e, sum);
+    let pl = lowered_privilege(e, sum)?;
+    let target = without_privilege(e, sum, pl);
     if with_link {
         let ret_space = e.iasq_back();
         e.set_gr(31, ret);

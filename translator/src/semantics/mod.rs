@@ -69,6 +69,16 @@ pub enum Event {
     /// write of the address in GR `base` would be allowed depends on the page
     /// tables, which only the runtime knows; it writes 1 or 0 to GR `t`.
     Probe { write: bool, base: u8, t: u8 },
+    /// `b,gate` with code translation on: the promotion depends on the
+    /// access rights of the page the gate executes from, which only the
+    /// runtime's TLB knows. Not a stop: the interpreter performs the branch
+    /// and reports it (translated code leaves to the interpreter for it).
+    Gate,
+    /// A branch that changes the privilege level or the instruction space.
+    /// Not a stop: the interpreter performs it and reports it, so a runtime
+    /// whose address translation depends on them (system mode) can drop
+    /// code it cached for the old context. User mode never changes either.
+    NewContext,
 }
 
 /// Integer comparisons producing a flag.
