@@ -60,15 +60,6 @@ fn check_boot(kernel: &Path, name: &str, extra: &[&str]) -> String {
     epochs
 }
 
-/// The scheduler's closing lines, which count time slices: they depend on
-/// where epochs (and so timer interrupts) fall.
-fn timing_independent(console: &str) -> Vec<&str> {
-    let mut lines: Vec<&str> =
-        console.lines().filter(|l| !l.starts_with("kernel: scheduler:") && !l.starts_with("kernel: all processes exited")).collect();
-    lines.sort_unstable();
-    lines
-}
-
 /// Boots and checks the disk; returns the console and the epoch summary.
 fn boot_console(kernel: &Path, name: &str, extra: &[&str]) -> (String, String) {
     let disk = disk_image(name);
@@ -99,13 +90,13 @@ fn the_kernel_boots_identically_under_both_engines_and_epoch_sources() {
 }
 
 #[test]
-fn other_epoch_lengths_interleave_differently_but_equally_across_engines() {
-    let expected = expected_console();
+fn other_epoch_lengths_give_the_same_console_and_equal_epochs_across_engines() {
+    // The kernel prints each process's output at the end, in process
+    // order, so the console does not depend on where timer interrupts fall.
     for epoch in ["1000", "50000"] {
-        let (ca, a) = boot_console(&kernel(), &format!("interp-{epoch}.img"), &["--engine", "interp", "--epoch", epoch]);
-        let (cb, b) = boot_console(&kernel(), &format!("jit-{epoch}.img"), &["--engine", "jit", "--epoch", epoch]);
-        assert_eq!((&ca, &a), (&cb, &b), "epoch {epoch}");
-        assert_eq!(timing_independent(&ca), timing_independent(&expected), "epoch {epoch}: the same lines in another order");
+        let a = check_boot(&kernel(), &format!("interp-{epoch}.img"), &["--engine", "interp", "--epoch", epoch]);
+        let b = check_boot(&kernel(), &format!("jit-{epoch}.img"), &["--engine", "jit", "--epoch", epoch]);
+        assert_eq!(a, b, "epoch {epoch}");
     }
 }
 
@@ -116,22 +107,18 @@ fn process_lines(console: &str, id: u32) -> Vec<&str> {
 }
 
 #[test]
-fn two_processes_are_preempted_by_the_timer_and_interleave() {
+fn two_processes_are_preempted_by_the_timer() {
     let console = expected_console();
-    let lines: Vec<&str> = console.lines().collect();
-    // Both processes did all their steps (a step is ~15000 instructions,
-    // a time slice ~20000), and the steps interleave: the timer preempted
-    // each process several times while the other had steps left.
+    // Each process's work (five steps of ~15000 instructions) spans several
+    // time slices of 20000: the kernel counts the timer interrupts that
+    // switched away from a process while the other was alive.
     for id in [1, 2] {
         let steps: Vec<&str> = process_lines(&console, id).into_iter().filter(|l| l.contains("] step ")).collect();
         assert_eq!(steps.len(), 5, "process {id}: {steps:?}");
     }
-    let owners: Vec<&str> = lines.iter().filter(|l| l.contains("] step ")).map(|l| &l[..3]).collect();
-    let alternations = owners.windows(2).filter(|w| w[0] != w[1]).count();
-    assert!(alternations >= 4, "steps in order {owners:?}");
-    let switches = lines.iter().find_map(|l| l.strip_prefix("kernel: all processes exited; ")).expect("scheduler summary");
-    let switches: u32 = switches.split(' ').next().unwrap().parse().unwrap();
-    assert!(switches >= 4, "{switches} context switches");
+    assert!(console.contains(
+        "kernel: all processes exited; each was preempted by the timer at least twice while the other was running"
+    ));
     assert!(console.contains("kernel: process 1 exited with status 0") && console.contains("kernel: process 2 exited with status 0"));
 }
 
@@ -156,11 +143,12 @@ fn each_process_address_space_is_isolated_and_kernel_memory_traps_at_pl3() {
         // with the space in ISR.
         for trap in [
             format!("data memory access rights trap (26) from PL 3 in process {id} at {own:#010x}:0x00010000"),
-            format!("data memory access rights trap (26) from PL 3 in process {id} at {own:#010x}:0x00013000"),
             format!("data memory protection ID trap (27) from PL 3 in process {id} at {other:#010x}:0x00800000"),
         ] {
             assert!(console.contains(&trap), "missing: {trap}");
         }
+        let rights = format!("data memory access rights trap (26) from PL 3 in process {id} at {own:#010x}:");
+        assert_eq!(console.matches(&rights).count(), 2, "the kernel page and the process's code page");
     }
 }
 

@@ -1,7 +1,25 @@
 /* hbft guest kernel: console output and power-off through the board. */
 #include "kernel.h"
 
-void putc(char c) { CONSOLE_TX = (unsigned char)c; }
+static char *sink;
+static unsigned *sink_len, sink_size;
+
+/* Output goes to `buf` (of `size` bytes, `*len` used) until the next
+ * call; a null `buf` means the console. */
+void console_to(char *buf, unsigned *len, unsigned size)
+{
+	sink = buf;
+	sink_len = len;
+	sink_size = size;
+}
+
+void putc(char c)
+{
+	if (!sink)
+		CONSOLE_TX = (unsigned char)c;
+	else if (*sink_len < sink_size)
+		sink[(*sink_len)++] = c;
+}
 
 void puts(const char *s)
 {

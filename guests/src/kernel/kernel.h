@@ -4,7 +4,8 @@
 
 #include "board.h"
 
-/* console.c: output through the board's console. */
+/* console.c: output through the board's console, or into a buffer. */
+void console_to(char *buf, unsigned *len, unsigned size);
 void putc(char c);
 void puts(const char *s);
 void putu(unsigned v);
@@ -31,8 +32,15 @@ struct proc {
 	unsigned regs[32]; /* as in the frame */
 	unsigned iasq[2], iaoq[2], ipsw;
 	unsigned sr[5];    /* sr0..sr4 (sr5..sr7 are the process's space) */
-	unsigned space, pid, alive, slices;
+	unsigned space, pid, alive;
+	unsigned preempted; /* by the timer while another process was alive */
 	unsigned frames;   /* physical base of its private pages */
+	/* What the process and the kernel on its behalf printed: written at
+	 * the end in process order, so the console does not depend on where
+	 * the timer fell (a replica that reissues a disk request after a
+	 * takeover runs a few more instructions). */
+	char out[6144];
+	unsigned outlen;
 };
 extern struct proc procs[NPROC];
 extern struct proc *current; /* the process interrupted, or 0 in the kernel */

@@ -50,8 +50,15 @@ static void external(void)
 	if (pending & IRQ_TIMER) {
 		ticks++;
 		timer_start();
-		if (current)
-			schedule(); /* preemption */
+		if (current) {
+			/* Preemption; counted when another process is waiting. */
+			for (int i = 0; i < NPROC; i++)
+				if (procs[i].alive && &procs[i] != current) {
+					current->preempted++;
+					break;
+				}
+			schedule();
+		}
 	}
 }
 
@@ -73,6 +80,7 @@ void trap(unsigned n, unsigned *frame)
 		power_off(100 + n);
 	}
 	proc_save(frame, n == INT_SYSCALL);
+	console_to(current->out, &current->outlen, sizeof current->out);
 	switch (n) {
 	case INT_SYSCALL: {
 		struct proc *caller = current; /* exit switches processes */
@@ -120,5 +128,6 @@ void trap(unsigned n, unsigned *frame)
 		puts(", killed\n");
 		proc_exit(100 + n);
 	}
+	console_to(0, 0, 0);
 	proc_resume(frame);
 }
