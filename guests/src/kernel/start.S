@@ -136,14 +136,17 @@ trap_exit:
  * gateway that promotes to level 0). A process calls it with
  * `bl gateway_page,%r31`; `gate` promotes, then the page leaves
  * translation with rfi to syscall_entry at level 0 (only possible once
- * promoted: rsm, mtctl and rfi are privileged). */
+ * promoted: rsm, mtctl and rfi are privileged). Q and I go off together:
+ * an interrupt with Q off would find the interruption registers frozen.
+ * An interrupt before that finds the process at level 0 in its own space
+ * (trap.c treats it as the process's). */
 	.section .gateway,"ax"
 	.align	4096
 	.globl	gateway_page
 gateway_page:
 	gate	1f,%r0
 	nop
-1:	rsm	8,%r0
+1:	rsm	9,%r0
 	ldil	L%syscall_entry,%r1
 	ldo	R%syscall_entry(%r1),%r1
 	mtctl	%r0,%cr17

@@ -64,9 +64,11 @@ static void external(void)
 
 void trap(unsigned n, unsigned *frame)
 {
-	/* The level the interruption came from: the queue's low bits. */
+	/* The level the interruption came from: the queue's low bits. The
+	 * kernel runs in space 0; a process in its own space, at level 3 or,
+	 * in the gateway page before it leaves translation, at level 0. */
 	unsigned from = n == INT_SYSCALL ? 3 : mfctl(18) & 3;
-	if (from == 0) {
+	if (n != INT_SYSCALL && mfctl(17) == 0) {
 		/* The kernel itself (kmain, before the processes start). */
 		if (n == INT_EXTERNAL) {
 			external();
