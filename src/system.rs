@@ -208,6 +208,7 @@ pub fn system(args: SystemArgs) -> anyhow::Result<ExitCode> {
     };
     let input = console_input(&args)?;
     let mut port = None;
+    let mut forwarded = None;
     let journal = if let Some(log) = &args.record {
         let header = LogHeader {
             program: args.kernel.as_os_str().as_bytes().to_vec(),
@@ -235,6 +236,7 @@ pub fn system(args: SystemArgs) -> anyhow::Result<ExitCode> {
         if let Some(output) = &port {
             sink.attach_output(output.clone());
         }
+        forwarded = Some(sink.stats());
         Journal::live(Some(Box::new(sink)))
     } else {
         Journal::live(None)
@@ -247,6 +249,17 @@ pub fn system(args: SystemArgs) -> anyhow::Result<ExitCode> {
     let report = boot_and_run(&args, &kernel, board, epoch)?;
     if let Some(port) = port {
         port.finish()?;
+    }
+    if let (Some(forwarded), true) = (forwarded, args.stats) {
+        let f = forwarded.get();
+        eprintln!(
+            "hbft primary: {} epochs; {} frames ({} bytes) to the backup; waited {:.1} ms for acknowledgments ({:.1}% of the run)",
+            report.epochs,
+            f.frames,
+            f.bytes,
+            f.waited.as_secs_f64() * 1e3,
+            100.0 * f.waited.as_secs_f64() / report.host_time.as_secs_f64().max(1e-9)
+        );
     }
     Ok(finish(&args, &report))
 }

@@ -318,6 +318,9 @@ impl EpochSink for PrimarySink {
         self.send_step();
         let seq = self.send(&Message::RunEnd(encode(end)));
         self.wait_ack(seq)?;
+        // The backup has the whole run: its closing from now on is its
+        // orderly exit, not a loss worth announcing.
+        self.watch.0.lock().unwrap_or_else(|e| e.into_inner()).announced = true;
         self.send(&Message::Bye { status: end.exit_status });
         self.heartbeats = None;
         Ok(())
