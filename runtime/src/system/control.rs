@@ -284,4 +284,26 @@ mod tests {
         assert!(ctl.timer_due(&cpu));
         assert!(!ctl.timer_due(&cpu));
     }
+
+    #[test]
+    fn rfi_r_restores_the_shadow_registers_an_interruption_loaded() {
+        let mut cpu = kernel();
+        for r in 0..32 {
+            cpu.gr[r] = 100 + r as u32;
+        }
+        let mut ctl = Control::default();
+        ctl.interrupt(&mut cpu, Interruption::Break, Cause::default());
+        for r in SHADOWED {
+            cpu.gr[r] = 0;
+        }
+        cpu.gr[2] = 7;
+        ctl.rfi_restoring_shadows(&mut cpu);
+        assert!(SHADOWED.iter().all(|&r| cpu.gr[r] == 100 + r as u32));
+        assert_eq!(cpu.gr[2], 7, "other registers are not shadowed");
+        // Without PSW Q the shadows keep what the last collection saved.
+        cpu.psw = 0;
+        cpu.gr[1] = 5;
+        ctl.interrupt(&mut cpu, Interruption::Break, Cause::default());
+        assert_eq!(ctl.shadow[0], 101);
+    }
 }

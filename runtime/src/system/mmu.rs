@@ -352,6 +352,25 @@ mod tests {
     }
 
     #[test]
+    fn long_pointers_name_their_space_register_and_short_pointers_the_quadrant() {
+        let decoded = |w: u32| explicit_space(&decode(w).unwrap());
+        assert_eq!(decoded(0x0f40_509c), Some(1), "ldw 0(%sr1,%r26),%r28");
+        assert_eq!(decoded(0x4b5c_0000), None, "ldw 0(%r26),%r28");
+        let mut ctx = Context { sr: [0, 10, 0, 0, 4, 5, 6, 7], ..Context::default() };
+        assert_eq!(ctx.data_space(0x8000_0000), 6);
+        ctx.explicit = Some(1);
+        assert_eq!(ctx.data_space(0x8000_0000), 10);
+    }
+
+    #[test]
+    fn a_misaligned_translated_access_names_its_virtual_offset() {
+        let (mut ram, dtlb, itlb, mut tables) = (ram(), tlb(), Tlb::default(), DeniedTables::default());
+        let mut mem = SystemMemory { ram: &mut ram, board: None, itlb: &itlb, dtlb: &dtlb, ctx: Context::default(), tables: &mut tables, refused: Cell::new(None) };
+        mem.observe(&user(psw::D | psw::P));
+        assert!(matches!(mem.read_u32(0x4000_0012), Err(MemFault::Unaligned { addr: 0x4000_0012, .. })));
+    }
+
+    #[test]
     fn a_page_writable_only_at_pl0_refuses_user_writes_with_access_rights() {
         let (mut ram, itlb, mut tables) = (ram(), Tlb::default(), DeniedTables::default());
         let mut dtlb = Tlb::default();
