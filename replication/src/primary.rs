@@ -44,12 +44,16 @@ struct Watch {
     diverged: Option<(u64, String)>,
     /// "Continuing alone" has been said.
     announced: bool,
+    /// The frame of the guest's end, once sent: a backup that has
+    /// acknowledged it may close the link.
+    run_end: Option<u64>,
 }
 
 impl Watch {
     /// Says once that the primary goes on without its backup.
     fn announce_alone(&mut self, why: &str) {
-        if !self.announced {
+        let finished = self.run_end.is_some_and(|end| self.acked >= Some(end));
+        if !self.announced && !finished {
             eprintln!("hbft primary: backup lost ({why}); continuing alone");
             self.announced = true;
         }
@@ -317,6 +321,7 @@ impl EpochSink for PrimarySink {
         // nothing in flight is lost to a connection reset.
         self.send_step();
         let seq = self.send(&Message::RunEnd(encode(end)));
+        self.watch.0.lock().unwrap_or_else(|e| e.into_inner()).run_end = seq;
         self.wait_ack(seq)?;
         // The backup has the whole run: its closing from now on is its
         // orderly exit, not a loss worth announcing.
