@@ -45,7 +45,9 @@ struct Watch {
     /// "Continuing alone" has been said.
     announced: bool,
     /// The frame of the guest's end, once sent: a backup that has
-    /// acknowledged it may close the link.
+    /// acknowledged it has the whole run, and its closing the link is its
+    /// orderly exit, not a loss (said even if the watcher sees the close
+    /// before the run loop sees the acknowledgment).
     run_end: Option<u64>,
 }
 
@@ -323,9 +325,6 @@ impl EpochSink for PrimarySink {
         let seq = self.send(&Message::RunEnd(encode(end)));
         self.watch.0.lock().unwrap_or_else(|e| e.into_inner()).run_end = seq;
         self.wait_ack(seq)?;
-        // The backup has the whole run: its closing from now on is its
-        // orderly exit, not a loss worth announcing.
-        self.watch.0.lock().unwrap_or_else(|e| e.into_inner()).announced = true;
         self.send(&Message::Bye { status: end.exit_status });
         self.heartbeats = None;
         Ok(())
