@@ -11,6 +11,7 @@
 
 pub mod code_pages;
 pub mod engine;
+mod fastfp;
 pub mod interp;
 pub mod jit;
 pub mod memory;

@@ -17,6 +17,8 @@
 //! set (PA-RISC, the opposite of x86); the default NaN is 0x7fa00000 /
 //! 0x7ff4000000000000; a quiet NaN operand propagates unchanged.
 
+use crate::fastfp::{self, Op};
+
 /// Result of a floating-point helper.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -555,34 +557,53 @@ fn order_key(a: &Unpacked, f: Format) -> i128 {
     }
 }
 
-macro_rules! binary_helpers {
-    ($($name:ident = $op:ident, $fmt:expr;)*) => {$(
-        #[doc = concat!("`", stringify!($name), "`: binary arithmetic helper.")]
+/// `op` on `a` and `b` (single precision in the low word when `single`):
+/// the host's result where [`fastfp`] proves it exact, else the software
+/// path's.
+#[inline(always)]
+pub(crate) fn fast_arith(op: Op, single: bool, st: u32, a: u64, b: u64) -> FpOut {
+    if rounding(st) == Rounding::Nearest {
+        if let Some((bits, inexact)) = fastfp::nearest(op, single, a, b) {
+            return finish(st, bits, if inexact { exc::INEXACT } else { 0 });
+        }
+    }
+    exact_arith(op, single, st, a, b)
+}
+
+/// `op` on `a` and `b` in software, exact in every rounding mode.
+pub(crate) fn exact_arith(op: Op, single: bool, st: u32, a: u64, b: u64) -> FpOut {
+    let f = if single { SINGLE } else { DOUBLE };
+    let (x, rm, mut raised) = (unpack(a, f), rounding(st), 0);
+    let r = match op {
+        Op::Add => add(x, unpack(b, f), f, rm, &mut raised),
+        Op::Sub => add(x, unpack(negate_unless_nan(b, f), f), f, rm, &mut raised),
+        Op::Mul => mul(x, unpack(b, f), f, rm, &mut raised),
+        Op::Div => div(x, unpack(b, f), f, rm, &mut raised),
+        Op::Sqrt => sqrt(x, f, rm, &mut raised),
+    };
+    finish(st, r, raised)
+}
+
+macro_rules! arith_helpers {
+    ($($name:ident = $op:ident, $single:expr;)*) => {$(
+        #[doc = concat!("`", stringify!($name), "`: arithmetic helper.")]
         pub extern "C" fn $name(st: u32, a: u64, b: u64, _param: u32) -> FpOut {
-            let mut raised = 0;
-            let r = $op(unpack(a, $fmt), unpack(b, $fmt), $fmt, rounding(st), &mut raised);
-            finish(st, r, raised)
+            fast_arith(Op::$op, $single, st, a, b)
         }
     )*};
 }
 
-binary_helpers! {
-    fadd_s = add, SINGLE;
-    fadd_d = add, DOUBLE;
-    fmpy_s = mul, SINGLE;
-    fmpy_d = mul, DOUBLE;
-    fdiv_s = div, SINGLE;
-    fdiv_d = div, DOUBLE;
-}
-
-/// `fsub,sgl`.
-pub extern "C" fn fsub_s(st: u32, a: u64, b: u64, param: u32) -> FpOut {
-    fadd_s(st, a, negate_unless_nan(b, SINGLE), param)
-}
-
-/// `fsub,dbl`.
-pub extern "C" fn fsub_d(st: u32, a: u64, b: u64, param: u32) -> FpOut {
-    fadd_d(st, a, negate_unless_nan(b, DOUBLE), param)
+arith_helpers! {
+    fadd_s = Add, true;
+    fadd_d = Add, false;
+    fsub_s = Sub, true;
+    fsub_d = Sub, false;
+    fmpy_s = Mul, true;
+    fmpy_d = Mul, false;
+    fdiv_s = Div, true;
+    fdiv_d = Div, false;
+    fsqrt_s = Sqrt, true;
+    fsqrt_d = Sqrt, false;
 }
 
 fn negate_unless_nan(b: u64, f: Format) -> u64 {
@@ -606,8 +627,6 @@ macro_rules! unary_helpers {
 }
 
 unary_helpers! {
-    fsqrt_s = |a, rm, x| sqrt(unpack(a, SINGLE), SINGLE, rm, x);
-    fsqrt_d = |a, rm, x| sqrt(unpack(a, DOUBLE), DOUBLE, rm, x);
     frnd_s = |a, rm, x| round_to_integral(unpack(a, SINGLE), SINGLE, rm, x);
     frnd_d = |a, rm, x| round_to_integral(unpack(a, DOUBLE), DOUBLE, rm, x);
     fcnv_s_d = |a, rm, x| convert(unpack(a, SINGLE), SINGLE, DOUBLE, rm, x);
