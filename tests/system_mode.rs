@@ -160,6 +160,7 @@ fn privilege_sensitive_instructions_show_the_virtual_level_at_pl0_and_pl3() {
         "kernel: mfia: offset, low bits 0",
         "kernel: mtctl/mfctl cr26 at PL 0",
         "kernel: ssm 0 reads the system mask (0 at reset)",
+        "kernel: ldwa at PL 0 reads the physical word",
     ] {
         assert!(console.lines().any(|l| l == want), "{want}");
     }
@@ -173,6 +174,7 @@ fn privilege_sensitive_instructions_show_the_virtual_level_at_pl0_and_pl3() {
             "mfctl cr16 readable at PL 3 (PSW S clear)",
             "mfctl cr14 trapped (privileged register)",
             "ssm trapped (privileged operation)",
+            "ldwa trapped (privileged operation)",
             "mfsp sr5 shows its own space",
             "probe,r own data page at PL 3: 1",
             "probe,r kernel page at PL 3: 0",
@@ -182,16 +184,16 @@ fn privilege_sensitive_instructions_show_the_virtual_level_at_pl0_and_pl3() {
             assert!(lines.contains(&format!("[{id}] {want}").as_str()), "process {id}: {want}");
         }
         // mfctl cr14, mtctl cr14, mtsp sr5: privileged register (11);
-        // ssm, rsm, mtsm, rfi, diag, pdtlb: privileged operation (10).
+        // ssm, rsm, mtsm, rfi, diag, pdtlb, ldwa: privileged operation (10).
         let count = |n: u32| {
             let what = if n == 11 { "privileged-register" } else { "privileged-operation" };
             console.matches(&format!("kernel: {what} trap ({n}) from PL 3 in process {id}, instruction skipped")).count()
         };
-        assert_eq!((count(11), count(10)), (3, 6), "process {id}");
+        assert_eq!((count(11), count(10)), (3, 7), "process {id}");
     }
     // System calls went through the gateway page: a gate there promoted to
     // PL 0 (rsm and rfi in the gateway would otherwise have trapped).
-    assert_eq!(console.matches("trap (").count(), 2 * (3 + 6 + 3), "no other traps");
+    assert_eq!(console.matches("trap (").count(), 2 * (3 + 7 + 3), "no other traps");
 }
 
 #[test]

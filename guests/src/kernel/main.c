@@ -37,6 +37,9 @@ static void privilege_checks(void)
 	check("mfia: offset, low bits 0", v == (here & ~3u) - 4);
 	mtctl(26, 0x1234);
 	check("mtctl/mfctl cr26 at PL 0", mfctl(26) == 0x1234);
+	static volatile unsigned word = 0x600d;
+	__asm__ volatile("ldwa 0(%1),%0" : "=r"(v) : "r"(&word));
+	check("ldwa at PL 0 reads the physical word", v == word);
 	v = 0;
 	__asm__ volatile("ssm 0,%0" : "+r"(v));
 	check("ssm 0 reads the system mask (0 at reset)", v == 0);

@@ -92,6 +92,9 @@ static void privilege_checks(void)
 	check("ssm trapped (privileged operation)", v == SENTINEL);
 	__asm__ volatile("rsm 1,%%r0\n\tmtsm %%r0\n\trfi\n\tnop\n\tdiag 0" ::: "memory");
 	__asm__ volatile("pdtlb %%r0(%%sr1,%0)" : : "r"(UDATA_VA));
+	v = SENTINEL;
+	__asm__ volatile("ldwa 0(%1),%0" : "+r"(v) : "r"(0x10000));
+	check("ldwa trapped (privileged operation)", v == SENTINEL);
 	check("mfsp sr5 shows its own space", mfsp(5) == 0x100 * U->id);
 
 	__asm__ volatile("proberi (%1),3,%0" : "=r"(v) : "r"(UDATA_VA));

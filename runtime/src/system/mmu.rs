@@ -22,7 +22,7 @@
 
 use std::cell::Cell;
 
-use hbft_frontend::insn::{Addr, Space};
+use hbft_frontend::insn::{Addr, LoadKind, Space, StoreKind};
 use hbft_frontend::{decode, Insn};
 use hbft_translator::memory::{Access, FlatMemory, GuestMemory, MemFault};
 use hbft_translator::state::{psw, CpuState};
@@ -95,6 +95,9 @@ pub struct Context {
     /// The explicit space register a long-pointer load or store of the
     /// current instruction names (`ldw 0(%sr3,%r1)`), if any.
     pub explicit: Option<u8>,
+    /// The current instruction is an absolute load or store (`ldwa`,
+    /// `stwa`): its address is physical.
+    pub absolute: bool,
 }
 
 impl Context {
@@ -106,6 +109,7 @@ impl Context {
             iasq: cpu.iasq_front,
             pids: PID_REGS.map(|r| cpu.cr[r]),
             explicit: None,
+            absolute: false,
         }
     }
 
@@ -133,6 +137,11 @@ pub fn explicit_space(insn: &Insn) -> Option<u8> {
         Space::Sr(sr) => Some(sr.0),
         Space::Implicit => None,
     }
+}
+
+/// Whether `insn` is an absolute load or store (`ldwa`, `stwa`).
+pub fn is_absolute(insn: &Insn) -> bool {
+    matches!(insn, Insn::Load { kind: LoadKind::Absolute, .. } | Insn::Store { kind: StoreKind::Absolute, .. })
 }
 
 /// Whether the access rights and protection ID of a TLB entry allow `use_`
@@ -194,7 +203,7 @@ impl SystemMemory<'_> {
 
     /// The physical address of a data access.
     fn data(&self, offset: u32, access: Access) -> Result<u32, MemFault> {
-        if self.ctx.psw & psw::D == 0 {
+        if self.ctx.psw & psw::D == 0 || self.ctx.absolute {
             return Ok(offset);
         }
         let space = self.ctx.data_space(offset);
@@ -276,7 +285,10 @@ impl GuestMemory for SystemMemory<'_> {
         // A long-pointer access names its space register; the engines form
         // only the offset, so the space comes from the instruction.
         if cpu.psw & psw::D != 0 {
-            self.ctx.explicit = self.fetch(cpu.iaoq_front).ok().and_then(|w| decode(w).ok()).and_then(|i| explicit_space(&i));
+            if let Some(insn) = self.fetch(cpu.iaoq_front).ok().and_then(|w| decode(w).ok()) {
+                self.ctx.explicit = explicit_space(&insn);
+                self.ctx.absolute = is_absolute(&insn);
+            }
         }
         self.refused.set(None);
     }
@@ -368,6 +380,19 @@ mod tests {
         let mut mem = SystemMemory { ram: &mut ram, board: None, itlb: &itlb, dtlb: &dtlb, ctx: Context::default(), tables: &mut tables, refused: Cell::new(None) };
         mem.observe(&user(psw::D | psw::P));
         assert!(matches!(mem.read_u32(0x4000_0012), Err(MemFault::Unaligned { addr: 0x4000_0012, .. })));
+    }
+
+    #[test]
+    fn an_absolute_load_is_not_translated() {
+        let (mut ram, dtlb, itlb, mut tables) = (ram(), tlb(), Tlb::default(), DeniedTables::default());
+        ram.write_u32(0x1000, 0x0f40_119c).unwrap(); // ldwa 0(%r26),%r28
+        ram.write_u32(0x2_0000, 42).unwrap();
+        let mut mem = SystemMemory { ram: &mut ram, board: None, itlb: &itlb, dtlb: &dtlb, ctx: Context::default(), tables: &mut tables, refused: Cell::new(None) };
+        let mut cpu = user(psw::D);
+        cpu.priv_level = 0;
+        mem.observe(&cpu);
+        assert!(mem.ctx.absolute);
+        assert_eq!(mem.read_u32(0x2_0000), Ok(42), "physical, though space 0 has no entry");
     }
 
     #[test]

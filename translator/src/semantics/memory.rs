@@ -4,7 +4,7 @@
 use hbft_frontend::insn::{Addr, Fr, Gr, LoadKind, Modify, Size, StoreKind};
 
 use super::fpu::{read_single, write_single};
-use super::{add_imm, gr, shl_imm, Emitter, Event, Flow, Width};
+use super::{add_imm, gr, shl_imm, Cmp, Emitter, Event, Flow, Width};
 
 /// The address accessed and the base update an access performs.
 struct Effective<V> {
@@ -64,6 +64,17 @@ fn effective<E: Emitter>(e: &mut E, addr: Addr, size_log2: u32) -> Effective<E::
     }
 }
 
+/// `ldwa`/`stwa` (absolute: physical addresses, whatever PSW D says) are
+/// privileged: they trap below level 0. At level 0 they access memory like
+/// any load or store; the memory of system mode sees the instruction and
+/// does not translate.
+fn absolute_is_privileged<E: Emitter>(e: &mut E) -> Flow {
+    let pl = e.priv_level();
+    let zero = e.imm(0);
+    let below_0 = e.cmp(Cmp::Ne, pl, zero);
+    e.trap_if(below_0, Event::Privileged)
+}
+
 fn apply_update<E: Emitter>(e: &mut E, update: Option<(Gr, E::Val)>) {
     if let Some((base, v)) = update {
         e.set_gr(base.0, v);
@@ -85,7 +96,7 @@ pub(super) fn load<E: Emitter>(e: &mut E, kind: LoadKind, size: Size, addr: Addr
         return Err(e.stop(Event::Illegal));
     };
     if kind == LoadKind::Absolute {
-        return Err(e.stop(Event::Privileged));
+        absolute_is_privileged(e)?;
     }
     let ea = effective(e, addr, w.log2());
     let v = e.load(w, ea.addr)?;
@@ -106,7 +117,7 @@ pub(super) fn store<E: Emitter>(e: &mut E, kind: StoreKind, size: Size, r: Gr, a
         return Err(e.stop(Event::Illegal));
     };
     if kind == StoreKind::Absolute {
-        return Err(e.stop(Event::Privileged));
+        absolute_is_privileged(e)?;
     }
     let v = gr(e, r);
     let ea = effective(e, addr, w.log2());
