@@ -536,6 +536,25 @@ mod tests {
     }
 
     #[test]
+    fn without_mid_epoch_takeover_the_unfinished_epoch_is_dropped() {
+        let (a, b) = in_process_pair();
+        let primary = Connection::new(a, b"key", DEFAULT_TIMEOUT);
+        let (mut source, _, failover) =
+            BackupSource::start(Connection::new(b, b"key", DEFAULT_TIMEOUT), 100, LiveOutput::new(None), DEFAULT_TIMEOUT);
+        primary.sender.send(&env(EnvRecord::Sleep, 0)).unwrap();
+        primary.sender.send(&end(0, 0)).unwrap();
+        primary.sender.send(&env(EnvRecord::Sleep, 0)).unwrap();
+        primary.sender.close();
+        assert!(matches!(source.begin_epoch(0).unwrap(), EpochStart::Recorded));
+        source.next_entry().unwrap();
+        source.next_entry().unwrap();
+        assert!(matches!(source.begin_epoch(1).unwrap(), EpochStart::GoLive(_)));
+        let account = failover.borrow().clone().unwrap();
+        assert_eq!((account.epoch, account.retired, account.replayed, account.dropped), (1, 100, 0, 1));
+        assert!(account.account().ends_with("1 results of the unfinished epoch dropped"), "{}", account.account());
+    }
+
+    #[test]
     fn output_the_primary_held_back_is_performed_at_takeover() {
         let dir = std::env::temp_dir().join(format!("hbft-backup-held-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
