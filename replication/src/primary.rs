@@ -44,18 +44,17 @@ struct Watch {
     diverged: Option<(u64, String)>,
     /// "Continuing alone" has been said.
     announced: bool,
-    /// The frame of the guest's end, once sent: a backup that has
-    /// acknowledged it has the whole run, and its closing the link is its
-    /// orderly exit, not a loss (said even if the watcher sees the close
-    /// before the run loop sees the acknowledgment).
-    run_end: Option<u64>,
+    /// The guest has ended and its end is being handed to the backup:
+    /// nothing continues, so a backup closing the link from now on (its
+    /// orderly exit once it has the end, which may come before the run
+    /// loop even sees the acknowledgment) is not announced as a loss.
+    ending: bool,
 }
 
 impl Watch {
     /// Says once that the primary goes on without its backup.
     fn announce_alone(&mut self, why: &str) {
-        let finished = self.run_end.is_some_and(|end| self.acked >= Some(end));
-        if !self.announced && !finished {
+        if !self.announced && !self.ending {
             eprintln!("hbft primary: backup lost ({why}); continuing alone");
             self.announced = true;
         }
@@ -322,8 +321,8 @@ impl EpochSink for PrimarySink {
         // Wait for the backup to have everything before closing, so that
         // nothing in flight is lost to a connection reset.
         self.send_step();
+        self.watch.0.lock().unwrap_or_else(|e| e.into_inner()).ending = true;
         let seq = self.send(&Message::RunEnd(encode(end)));
-        self.watch.0.lock().unwrap_or_else(|e| e.into_inner()).run_end = seq;
         self.wait_ack(seq)?;
         self.send(&Message::Bye { status: end.exit_status });
         self.heartbeats = None;
