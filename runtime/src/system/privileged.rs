@@ -136,6 +136,9 @@ pub fn emulate(cpu: &mut CpuState, ctl: &mut Control, word: u32) -> Done {
                 }
             }
         }
+        // `lci`: the board has no caches, so every line has coherence
+        // index 0 (as QEMU's target/hppa answers).
+        Insn::LoadTranslation { coherence: true, t, .. } => set_gr(cpu, t, 0),
         Insn::Probe { .. } => return probe(cpu, ctl, insn, word),
         _ => return trap(cpu, ctl, Interruption::IllegalInstruction, word),
     }

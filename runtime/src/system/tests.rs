@@ -123,6 +123,19 @@ fn privileged_instructions_stop_both_engines_and_trap_at_pl_3() {
 }
 
 #[test]
+fn lci_answers_coherence_index_0_at_pl0_and_traps_at_pl3() {
+    // lci %r0(%sr1,%r26),%r28
+    const LCI: u32 = 0x0740_531c;
+    let mut ctl = Control::default();
+    let mut cpu = CpuState { priv_level: 0, psw: psw::Q, ..CpuState::at(BASE) };
+    cpu.gr[28] = 99;
+    assert_eq!(emulate(&mut cpu, &mut ctl, LCI), Done::Retired);
+    assert_eq!(cpu.gr[28], 0);
+    let mut user = CpuState { priv_level: 3, psw: psw::Q, ..CpuState::at(BASE) };
+    assert!(matches!(emulate(&mut user, &mut ctl, LCI), Done::Interrupted(_)));
+}
+
+#[test]
 fn ssm_returns_the_old_mask_and_mfctl_reads_the_register() {
     let mut cpu = CpuState { priv_level: 0, psw: psw::Q, ..CpuState::at(BASE) };
     let mut ctl = Control::default();
