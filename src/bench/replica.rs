@@ -218,6 +218,14 @@ impl Harness {
         let mut backup = self.backup(guest, epoch, timeout_ms, &Link::LOOPBACK)?;
         let mut cmd = self.replica(Command::new(&self.exe), guest, epoch, timeout_ms, &["primary", "--backup", &backup.addr]);
         let mut primary = cmd.spawn().context("cannot start the primary")?;
+        // Fail a primary that runs, not one still connecting (its backup,
+        // a listener, would wait for it until the deadline).
+        let connected = backup.lines.recv_timeout(RUN_LIMIT).map(|(_, l)| l);
+        if !connected.as_deref().is_ok_and(|l| l.starts_with("hbft backup: following the primary")) {
+            let _ = primary.kill();
+            let _ = backup.child.kill();
+            bail!("the primary did not connect to its backup: {}", connected.unwrap_or_default());
+        }
         std::thread::sleep(after);
         let pid = primary.id().to_string();
         let sig = match signal {
