@@ -315,10 +315,11 @@ fn backup(args: &SystemArgs, kernel: &[u8], addr: &str) -> anyhow::Result<ExitCo
     let input = console_input(args)?;
     let listener = TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
     eprintln!("hbft backup: listening on {}", listener.local_addr()?);
-    let (stream, _) = listener.accept().context("accepting the primary")?;
+    let (stream, peer) = listener.accept().context("accepting the primary")?;
     let mut conn = Connection::new(tcp_link(stream)?, &key, timeout);
     let ours = GuestIdentity::new(kernel, vec![board_tag(args.disk.is_some())], epoch);
     handshake::accept(&mut conn, &ours)?;
+    eprintln!("hbft backup: following the primary at {peer}");
 
     let output = LiveOutput::new(args.output.clone());
     let live_port = output.port.clone();

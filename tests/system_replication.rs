@@ -150,12 +150,16 @@ fn replica_cmd(s: &Scratch, role: &[&str], disk: &Path, epoch: u64, timeout_ms: 
     cmd
 }
 
-/// Starts a backup, then a primary connected to it, sharing `disk`.
+/// Starts a backup, then a primary connected to it, sharing `disk`;
+/// returns once the pair is connected (a backup whose primary never
+/// connects waits for it, so kills and pauses come after this).
 fn start_pair(s: &Scratch, disk: &Path, epoch: u64, timeout_ms: u64, sync: &str) -> (Replica, Replica) {
     let backup = Replica::spawn(replica_cmd(s, &["--listen", "127.0.0.1:0"], disk, epoch, timeout_ms));
     let first = backup.stderr.recv_timeout(Duration::from_secs(20)).expect("backup prints its address");
     let addr = first.strip_prefix("hbft backup: listening on ").unwrap_or_else(|| panic!("backup said: {first}")).to_string();
     let primary = Replica::spawn(replica_cmd(s, &["--backup", &addr, "--sync", sync], disk, epoch, timeout_ms));
+    let said = backup.stderr.recv_timeout(Duration::from_secs(20)).unwrap_or_default();
+    assert!(said.starts_with("hbft backup: following the primary"), "backup said: {said}");
     (primary, backup)
 }
 

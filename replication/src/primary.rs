@@ -253,6 +253,25 @@ impl PrimarySink {
         self.send(&Message::StepResults(encode(&StepResults { records, devices })));
     }
 
+    /// Waits until every held output write is performed (each is released
+    /// by an acknowledgment, or at once when the backup is lost). The run's
+    /// end is reported only then: a backup that has the end follows the
+    /// primary to it and never goes live, so it must owe no output.
+    fn wait_output_performed(&mut self) -> Result<(), JournalError> {
+        let Some(port) = &self.output else { return Ok(()) };
+        let started = Instant::now();
+        while port.performed() < port.position() {
+            if let Some((epoch, detail)) = &self.watch.0.lock().unwrap_or_else(|e| e.into_inner()).diverged {
+                return Err(format!("DIVERGENCE: the backup's state differs in epoch {epoch}: {detail}").into());
+            }
+            std::thread::sleep(std::time::Duration::from_micros(200));
+        }
+        let mut stats = self.stats.get();
+        stats.waited += started.elapsed();
+        self.stats.set(stats);
+        Ok(())
+    }
+
     fn devices(&self) -> DevicePositions {
         DevicePositions {
             output: self.output.as_ref().map_or(0, OutputPort::position),
@@ -321,6 +340,7 @@ impl EpochSink for PrimarySink {
         // Wait for the backup to have everything before closing, so that
         // nothing in flight is lost to a connection reset.
         self.send_step();
+        self.wait_output_performed()?;
         self.watch.0.lock().unwrap_or_else(|e| e.into_inner()).ending = true;
         let seq = self.send(&Message::RunEnd(encode(end)));
         self.wait_ack(seq)?;
