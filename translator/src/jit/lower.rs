@@ -726,26 +726,25 @@ impl<'f> Lower<'f> {
     /// host address and the page number; a failed check leaves through the
     /// re-execute exit, where the interpreter faults or performs the store.
     fn guest_access(&mut self, addr: Value, size: u32, need: u8, store: bool) -> (Value, Value) {
+        // One test and branch per check (no flags combined in registers).
+        if size > 1 {
+            let low = self.b.ins().band_imm_u(addr, (size - 1) as i64);
+            self.stop_if(low);
+        }
         let page = self.b.ins().ushr_imm_u(addr, 12);
         let page = self.b.ins().uextend(types::I64, page);
         let perms = self.ptr(Ptr::Perms);
         let at = self.b.ins().iadd(perms, page);
         let p = self.b.ins().uload8(types::I32, table_flags(), at, 0);
         let allowed = self.b.ins().band_imm_u(p, need as i64);
-        let mut bad = self.b.ins().icmp_imm_s(IntCC::Equal, allowed, 0);
-        if size > 1 {
-            let low = self.b.ins().band_imm_u(addr, (size - 1) as i64);
-            let misaligned = self.b.ins().icmp_imm_s(IntCC::NotEqual, low, 0);
-            bad = self.b.ins().bor(bad, misaligned);
-        }
+        let denied = self.b.ins().icmp_imm_s(IntCC::Equal, allowed, 0);
+        self.stop_if(denied);
         if store {
             let code = self.ptr(Ptr::CodePages);
             let at = self.b.ins().iadd(code, page);
-            let c = self.b.ins().uload8(types::I32, table_flags(), at, 0);
-            let has_code = self.b.ins().icmp_imm_s(IntCC::NotEqual, c, 0);
-            bad = self.b.ins().bor(bad, has_code);
+            let has_code = self.b.ins().uload8(types::I32, table_flags(), at, 0);
+            self.stop_if(has_code);
         }
-        self.stop_if(bad);
         let base = self.ptr(Ptr::MemBase);
         let offset = self.b.ins().uextend(types::I64, addr);
         (self.b.ins().iadd(base, offset), page)
