@@ -31,3 +31,38 @@ fn prebuilt_guests_agree_with_the_interpreter_at_every_stop() {
         }
     }
 }
+
+/// The gcc torture programs `tests/torture.rs` built (run it first; .ci/run
+/// does), each in lockstep with every block translated. Long: ignored by
+/// `cargo test`.
+#[test]
+#[ignore = "long; .ci/run runs it after the torture conformance run"]
+fn torture_programs_agree_with_the_interpreter_at_every_stop() {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("torture-bin");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        assert!(!common::under_ci(), "{} missing: run the torture test first", dir.display());
+        eprintln!("skipping: {} missing (run the torture test first)", dir.display());
+        return;
+    };
+    let mut programs: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+    programs.sort();
+    let next = std::sync::Mutex::new(programs.iter());
+    let (finished, unfinished) = (std::sync::atomic::AtomicU64::new(0), std::sync::atomic::AtomicU64::new(0));
+    std::thread::scope(|s| {
+        for _ in 0..std::thread::available_parallelism().map_or(2, |n| n.get()) {
+            s.spawn(|| loop {
+                let Some(path) = next.lock().unwrap().next() else { break };
+                // Programs that loop for long (or forever) are compared up
+                // to the limit.
+                let counter = match lockstep::lockstep_at_most(path, &[], JIT, 1, 2000) {
+                    Some(_) => &finished,
+                    None => &unfinished,
+                };
+                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            });
+        }
+    });
+    let (finished, unfinished) = (finished.into_inner(), unfinished.into_inner());
+    eprintln!("torture lockstep: {finished} programs identical to the end, {unfinished} identical for 2000 stops");
+    assert!(finished > 1000 || !common::under_ci(), "too few torture programs: {finished}");
+}
