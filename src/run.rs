@@ -41,8 +41,9 @@ pub struct RunArgs {
     #[command(flatten)]
     guest: GuestOptions,
     /// The JIT's injected instruction counter; `off` measures its cost
-    /// (budgets become approximate and --stats counts only interpreted
-    /// instructions).
+    /// (budgets become approximate, --stats counts only interpreted
+    /// instructions, and host SIGINT/SIGTERM/SIGHUP end hbft instead of
+    /// reaching the guest).
     #[arg(long, value_enum, default_value_t = Switch::On)]
     icount: Switch,
     /// Epoch length in retired instructions: asynchronous events (host

@@ -98,6 +98,37 @@ impl Layout {
     }
 }
 
+/// Ranges [`HostWrites`] keeps apart before it merges them.
+const HOST_WRITE_RANGES: usize = 32;
+
+/// The ranges of guest memory the runtime changed on the guest's behalf
+/// (system calls filling buffers, signal frames, mappings, emulated
+/// stores): engines may hold decodings or translations of code there,
+/// which the run loop drops before the guest runs again. Bounded: past
+/// [`HOST_WRITE_RANGES`] ranges the last one grows to cover the new one
+/// (dropping more than needed is harmless).
+#[derive(Default)]
+struct HostWrites(Vec<(u32, u32)>);
+
+impl HostWrites {
+    /// Notes `len` bytes from `start` (`len` counted in 64 bits: a range
+    /// may reach the top of the address space).
+    fn note(&mut self, start: u32, len: u64) {
+        if len == 0 {
+            return;
+        }
+        let end = u64::from(start) + len;
+        if self.0.len() < HOST_WRITE_RANGES {
+            self.0.push((start, (end - u64::from(start)).min(u64::from(u32::MAX)) as u32));
+            return;
+        }
+        let last = self.0.last_mut().expect("the list is full");
+        let lo = last.0.min(start);
+        let hi = (u64::from(last.0) + u64::from(last.1)).max(end);
+        *last = (lo, (hi - u64::from(lo)).min(u64::from(u32::MAX)) as u32);
+    }
+}
+
 /// The guest's 4 GiB address space. See the module documentation for the
 /// layout JIT code may rely on.
 pub struct AddressSpace {
@@ -107,6 +138,7 @@ pub struct AddressSpace {
     layout: Layout,
     brk_start: u32,
     brk: u32,
+    host_writes: HostWrites,
 }
 
 // SAFETY: the reservation is owned exclusively by this value; guest bytes are
@@ -137,6 +169,7 @@ impl AddressSpace {
             layout,
             brk_start: 0,
             brk: 0,
+            host_writes: HostWrites::default(),
         })
     }
 
@@ -203,6 +236,24 @@ impl AddressSpace {
             }
         }
         pages
+    }
+
+    /// The ranges `(start, len)` whose bytes or permissions changed other
+    /// than by a guest store since the last call — through
+    /// [`GuestMemory::write_bytes`], [`AddressSpace::load_bytes`], a
+    /// mapping change or [`AddressSpace::note_host_write`] — so that an
+    /// engine can drop the code it cached from them. Guest stores
+    /// (`write_u8`..`write_u64`) are not noted: the engines watch those
+    /// themselves.
+    pub fn take_host_writes(&mut self) -> Vec<(u32, u32)> {
+        std::mem::take(&mut self.host_writes.0)
+    }
+
+    /// Notes that the runtime changed `len` bytes from `addr` with a
+    /// guest-sized store on the guest's behalf (a light-weight
+    /// compare-and-swap), for [`AddressSpace::take_host_writes`].
+    pub fn note_host_write(&mut self, addr: u32, len: u32) {
+        self.host_writes.note(addr, u64::from(len));
     }
 
     pub fn clear_dirty(&mut self) {
@@ -396,6 +447,7 @@ impl AddressSpace {
     }
 
     fn set_perms(&mut self, first: u32, count: u32, perms: u8) {
+        self.host_writes.note(first << PAGE_SHIFT, u64::from(count) << PAGE_SHIFT);
         self.perms[first as usize..(first + count) as usize].fill(perms);
         for page in first..first + count {
             self.mark_dirty(page);
@@ -467,6 +519,7 @@ impl AddressSpace {
     }
 
     fn copy_in(&mut self, addr: u32, data: &[u8], need: u8, access: Access) -> Result<(), MemFault> {
+        self.host_writes.note(addr, data.len() as u64);
         let mut done = 0usize;
         while done < data.len() {
             let at = addr.wrapping_add(done as u32);

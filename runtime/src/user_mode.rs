@@ -111,6 +111,12 @@ impl Default for EngineKind {
 }
 
 impl EngineKind {
+    /// Whether the engine counts every retired instruction, so that epochs
+    /// end where they should: all but the JIT without its counter.
+    pub fn counts_exactly(self) -> bool {
+        !matches!(self, EngineKind::Jit(JitConfig { icount: false, .. }))
+    }
+
     pub(crate) fn build(self) -> Result<Box<dyn Engine<AddressSpace>>, JitError> {
         Ok(match self {
             EngineKind::Interp => Box::new(Interpreter::new()),
@@ -206,6 +212,12 @@ pub struct UserMode {
     went_live: Option<(u64, u64)>,
     /// The guest waits in pause/sigsuspend; the mask to restore.
     suspended: Option<u64>,
+    /// Host SIGHUP/SIGINT/SIGTERM go to the guest at epoch ends. Not with
+    /// an engine that does not count (the JIT with `--icount off`): its
+    /// epochs may never end — translated code returns only on events, and
+    /// a loop without system calls never does — so those signals act on
+    /// hbft itself and end it.
+    forward_signals: bool,
 }
 
 impl UserMode {
@@ -268,21 +280,23 @@ impl UserMode {
             hasher,
             went_live: None,
             suspended: None,
+            forward_signals: config.engine.counts_exactly(),
         })
     }
 
     /// Runs the guest to its end, epoch by epoch. A live run forwards
-    /// SIGHUP, SIGINT and SIGTERM sent to hbft to the guest.
+    /// SIGHUP, SIGINT and SIGTERM sent to hbft to the guest (unless the
+    /// engine does not count instructions, see `forward_signals`).
     pub fn run(&mut self) -> Result<RunReport, RunError> {
         let start = Instant::now();
         if let Journal::Live(_) = self.journal {
-            forward_host_signals();
+            self.forward_host_signals();
         }
         self.begin_epoch()?;
         let termination = loop {
             let boundary = (self.epoch + 1) * self.epoch_len;
             let budget = (boundary - self.cpu.retired).min(SLICE);
-            let exit = self.engine.run(&mut self.cpu, &mut self.mem, budget);
+            let exit = self.run_engine(budget);
             let mut ended = self.handle(exit);
             self.step_end()?;
             if let Some(saved) = self.suspended.take() {
@@ -453,8 +467,14 @@ impl UserMode {
         self.process.replace_environment(env, &remap);
         self.journal = Journal::Live(recorder);
         self.went_live = Some((self.epoch, self.cpu.retired));
-        forward_host_signals();
+        self.forward_host_signals();
         Ok(())
+    }
+
+    fn forward_host_signals(&self) {
+        if self.forward_signals {
+            forward_host_signals();
+        }
     }
 
     /// The guest ended: the last journal entry.
@@ -487,7 +507,7 @@ impl UserMode {
     /// it stopped (system call, signal...); `Some` when the guest has ended.
     /// Without epochs or a journal: lockstep tests of the engines call it.
     pub fn run_slice(&mut self, budget: u64) -> Option<Termination> {
-        let exit = self.engine.run(&mut self.cpu, &mut self.mem, budget);
+        let exit = self.run_engine(budget);
         self.handle(exit).or_else(|| self.deliver_pending())
     }
 
@@ -500,7 +520,6 @@ impl UserMode {
                 let args = [gr[26], gr[25], gr[24], gr[23], gr[22], gr[21]];
                 let nr = gr[20];
                 let outcome = self.process.syscall(&mut self.mem, nr, args);
-                self.after_memory_syscall(nr, args, &outcome);
                 match outcome {
                     SyscallOutcome::Return(value) => {
                         self.return_from_gateway(value);
@@ -618,18 +637,15 @@ impl UserMode {
         self.cpu.resume_at(self.cpu.gr[31]);
     }
 
-    /// Code may have been mapped, unmapped or re-protected: drop cached
-    /// decodings of the affected range.
-    fn after_memory_syscall(&mut self, nr_called: u32, args: [u32; 6], outcome: &SyscallOutcome) {
-        use crate::linux::numbers::nr;
-        let SyscallOutcome::Return(value) = *outcome else { return };
-        let (start, len) = match nr_called {
-            nr::mmap | nr::mmap2 if !is_error_return(value) => (value, args[1]),
-            nr::munmap | nr::mprotect => (args[0], args[1]),
-            nr::mremap => (args[0], args[1].max(args[2])),
-            _ => return,
-        };
-        self.engine.invalidate(start, len);
+    /// Lets the engine run at most `budget` instructions. Code the runtime
+    /// changed since the last run — a `read` into a page of code, a
+    /// signal frame, `mmap`/`munmap`/`mprotect`/`brk`/`madvise`, an
+    /// emulated store — is dropped from the engine's caches first.
+    fn run_engine(&mut self, budget: u64) -> Exit {
+        for (start, len) in self.mem.take_host_writes() {
+            self.engine.invalidate(start, len);
+        }
+        self.engine.run(&mut self.cpu, &mut self.mem, budget)
     }
 
     /// A synchronous signal caused by the instruction at the queue front:
@@ -671,11 +687,6 @@ impl UserMode {
         let pc = self.cpu.iaoq_front & !3;
         Kill { signal, pc, word: self.mem.fetch(pc).ok(), reason }
     }
-}
-
-/// Linux returns -1..-4095 for errors; every other value is a result.
-fn is_error_return(value: u32) -> bool {
-    value > (-4096i32) as u32
 }
 
 /// Signal numbers come from the fixed set above or from the process's own

@@ -45,13 +45,17 @@ fn load(mem: &AddressSpace, addr: u32, size: u32) -> Option<u64> {
     }
 }
 
+/// Stores a 1/2/4/8-byte value (size code 0..=3) on the guest's behalf.
 fn store(mem: &mut AddressSpace, addr: u32, size: u32, value: u64) -> Option<()> {
     match size {
         0 => mem.write_u8(addr, value as u8).ok(),
         1 => mem.write_u16(addr, value as u16).ok(),
         2 => mem.write_u32(addr, value as u32).ok(),
         _ => mem.write_u64(addr, value).ok(),
-    }
+    }?;
+    // Not a guest store the engines see: they must hear of it.
+    mem.note_host_write(addr, 1 << size);
+    Some(())
 }
 
 impl LinuxProcess {
@@ -62,7 +66,7 @@ impl LinuxProcess {
             // r26 = address, r25 = expected, r24 = new; r28 = previous value.
             LWS_CAS32 => {
                 let Ok(previous) = mem.read_u32(args.r26) else { return fault };
-                if previous == args.r25 && mem.write_u32(args.r26, args.r24).is_err() {
+                if previous == args.r25 && store(mem, args.r26, 2, args.r24.into()).is_none() {
                     return fault;
                 }
                 LwsOutcome { r28: previous, r21: 0 }

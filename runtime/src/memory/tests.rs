@@ -201,3 +201,40 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn host_writes_are_noted_and_guest_stores_are_not() {
+    let mut mem = space();
+    mem.map_fixed(0x10000, 0x3000, PERM_READ | PERM_WRITE | PERM_EXEC).unwrap();
+    assert_eq!(mem.take_host_writes(), vec![(0x10000, 0x3000)], "mapping changes are noted");
+    mem.write_u32(0x10000, 1).unwrap();
+    assert_eq!(mem.take_host_writes(), vec![], "guest stores are the engines' business");
+    mem.write_bytes(0x10ffe, &[1, 2, 3, 4]).unwrap();
+    mem.load_bytes(0x12000, &[5]).unwrap();
+    mem.protect(0x11000, 0x1000, PERM_READ).unwrap();
+    mem.note_host_write(0x10008, 4);
+    assert_eq!(
+        mem.take_host_writes(),
+        vec![(0x10ffe, 4), (0x12000, 1), (0x11000, 0x1000), (0x10008, 4)]
+    );
+    assert_eq!(mem.take_host_writes(), vec![], "taken once");
+}
+
+#[test]
+fn many_host_writes_merge_into_a_covering_range() {
+    let mut mem = space();
+    mem.map_fixed(0x10000, 0x100000, PERM_READ | PERM_WRITE).unwrap();
+    mem.take_host_writes();
+    for i in 0..100u32 {
+        mem.write_bytes(0x10000 + i * 0x1000, &[0; 8]).unwrap();
+    }
+    let ranges = mem.take_host_writes();
+    assert!(ranges.len() <= 32, "bounded: {} ranges", ranges.len());
+    for i in 0..100u32 {
+        let addr = 0x10000 + i * 0x1000;
+        assert!(
+            ranges.iter().any(|&(start, len)| start <= addr && u64::from(addr) + 8 <= u64::from(start) + u64::from(len)),
+            "{addr:#x} not covered by {ranges:x?}"
+        );
+    }
+}
