@@ -7,6 +7,11 @@ mod common;
 #[path = "common/lockstep.rs"]
 mod lockstep;
 
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
 use hbft_runtime::user_mode::EngineKind;
 use hbft_translator::jit::JitConfig;
 
@@ -32,37 +37,94 @@ fn prebuilt_guests_agree_with_the_interpreter_at_every_stop() {
     }
 }
 
+/// Stops compared per program at most: programs that loop for long (or
+/// forever) are compared up to there.
+const MAX_STOPS: u64 = 2000;
+
+/// The programs (files without an extension) in `CARGO_TARGET_TMPDIR/sub`,
+/// which `conformance_test` builds; `None` (a failure under CI) if it has
+/// not run.
+fn built_programs(sub: &str, conformance_test: &str) -> Option<Vec<PathBuf>> {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(sub);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        assert!(!common::under_ci(), "{} missing: run the {conformance_test} test first", dir.display());
+        eprintln!("skipping: {} missing (run the {conformance_test} test first)", dir.display());
+        return None;
+    };
+    let mut programs: Vec<PathBuf> =
+        entries.flatten().map(|e| e.path()).filter(|p| p.is_file() && p.extension().is_none()).collect();
+    programs.sort();
+    Some(programs)
+}
+
+/// Runs every program in lockstep (every block translated) on all cores,
+/// with budgets seeded by `HBFT_LOCKSTEP_SEED` (default 1) and the
+/// program's position, and reports every program that differs. Returns
+/// how many ran to their end.
+fn lockstep_all(what: &str, programs: &[PathBuf]) -> usize {
+    let base_seed: u64 = std::env::var("HBFT_LOCKSTEP_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
+    let next = Mutex::new(programs.iter().enumerate());
+    let (finished, unfinished) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let failures = Mutex::new(Vec::new());
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..std::thread::available_parallelism().map_or(2, |n| n.get()) {
+            s.spawn(|| loop {
+                let Some((i, path)) = next.lock().unwrap().next() else { break };
+                let seed = base_seed.wrapping_mul(1_000_003).wrapping_add(i as u64);
+                let run = std::panic::catch_unwind(|| lockstep::lockstep_at_most(path, &[], JIT, seed, MAX_STOPS));
+                match run {
+                    Ok(Some(_)) => finished.fetch_add(1, Ordering::Relaxed),
+                    Ok(None) => unfinished.fetch_add(1, Ordering::Relaxed),
+                    Err(panic) => {
+                        let why = panic
+                            .downcast_ref::<String>()
+                            .map(String::as_str)
+                            .or_else(|| panic.downcast_ref::<&str>().copied())
+                            .unwrap_or("panic");
+                        failures.lock().unwrap().push(format!("{}: {}", path.display(), why.lines().next().unwrap_or("")));
+                        0
+                    }
+                };
+                if (i + 1) % 250 == 0 {
+                    eprintln!("{what} lockstep: {} of {} programs, {:.0?}", i + 1, programs.len(), start.elapsed());
+                }
+            });
+        }
+    });
+    let failures = failures.into_inner().unwrap();
+    for failure in &failures {
+        eprintln!("DIFFERS {failure}");
+    }
+    let (finished, unfinished) = (finished.into_inner(), unfinished.into_inner());
+    eprintln!(
+        "{what} lockstep (seed {base_seed}): {finished} programs identical to the end, {unfinished} identical for \
+         {MAX_STOPS} stops, {} differ; {:.0?}",
+        failures.len(),
+        start.elapsed()
+    );
+    assert!(failures.is_empty(), "{} {what} programs differ between the engines", failures.len());
+    finished
+}
+
 /// The gcc torture programs `tests/torture.rs` built (run it first; .ci/run
 /// does), each in lockstep with every block translated. Long: ignored by
 /// `cargo test`.
 #[test]
 #[ignore = "long; .ci/run runs it after the torture conformance run"]
 fn torture_programs_agree_with_the_interpreter_at_every_stop() {
-    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("torture-bin");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        assert!(!common::under_ci(), "{} missing: run the torture test first", dir.display());
-        eprintln!("skipping: {} missing (run the torture test first)", dir.display());
-        return;
-    };
-    let mut programs: Vec<_> = entries.flatten().map(|e| e.path()).collect();
-    programs.sort();
-    let next = std::sync::Mutex::new(programs.iter());
-    let (finished, unfinished) = (std::sync::atomic::AtomicU64::new(0), std::sync::atomic::AtomicU64::new(0));
-    std::thread::scope(|s| {
-        for _ in 0..std::thread::available_parallelism().map_or(2, |n| n.get()) {
-            s.spawn(|| loop {
-                let Some(path) = next.lock().unwrap().next() else { break };
-                // Programs that loop for long (or forever) are compared up
-                // to the limit.
-                let counter = match lockstep::lockstep_at_most(path, &[], JIT, 1, 2000) {
-                    Some(_) => &finished,
-                    None => &unfinished,
-                };
-                counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            });
-        }
-    });
-    let (finished, unfinished) = (finished.into_inner(), unfinished.into_inner());
-    eprintln!("torture lockstep: {finished} programs identical to the end, {unfinished} identical for 2000 stops");
+    let Some(programs) = built_programs("torture-bin", "torture") else { return };
+    let finished = lockstep_all("torture", &programs);
     assert!(finished > 1000 || !common::under_ci(), "too few torture programs: {finished}");
+}
+
+/// The csmith programs `tests/csmith.rs` built (run it first; .ci/run
+/// does), each in lockstep with every block translated. Long: ignored by
+/// `cargo test`.
+#[test]
+#[ignore = "long; .ci/run runs it after the csmith conformance run"]
+fn csmith_programs_agree_with_the_interpreter_at_every_stop() {
+    let Some(programs) = built_programs("csmith", "csmith") else { return };
+    let finished = lockstep_all("csmith", &programs);
+    assert!(finished >= 50 || !common::under_ci(), "too few csmith programs: {finished}");
 }

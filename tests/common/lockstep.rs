@@ -3,25 +3,64 @@
 //! their full CPU state (retired count included), their set of dirty pages
 //! and, at the end, their memory and output must be identical.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::path::Path;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use hbft_runtime::linux::env::{Dir, DirEntry, FileStat, Handle, SysInfo, SysResult, Termios, Timespec, WinSize};
 use hbft_runtime::linux::{Environment, HostEnvironment};
 use hbft_runtime::user_mode::{EngineKind, Journaling, Termination, UserMode, UserModeConfig};
 
-/// The host environment with standard output and error captured and the
-/// clock and randomness fixed, so that two runs of a guest see the same
-/// inputs.
+/// The host environment with standard output and error captured, the
+/// clock and randomness fixed, and a private `/tmp`, so that two runs of a
+/// guest see the same inputs and do not disturb each other's temporary
+/// files (the two sides of a lockstep run, and runs of programs on other
+/// threads that pick the same temporary name).
 struct Captured {
     host: HostEnvironment,
     out: Rc<RefCell<Vec<u8>>>,
+    /// Where this run's `/tmp/...` paths go.
+    tmp: PrivateTmp,
+}
+
+/// A fresh directory that stands in for `/tmp`; removed with its contents
+/// when dropped.
+struct PrivateTmp(std::path::PathBuf);
+
+impl PrivateTmp {
+    fn new() -> PrivateTmp {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("hbft-lockstep-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        PrivateTmp(dir)
+    }
+
+    /// `path`, moved into the private directory if it is under `/tmp`.
+    fn map<'a>(&self, path: &'a [u8]) -> Cow<'a, [u8]> {
+        match path.strip_prefix(b"/tmp/") {
+            Some(rest) => {
+                let mut mapped = self.0.as_os_str().as_encoded_bytes().to_vec();
+                mapped.push(b'/');
+                mapped.extend_from_slice(rest);
+                Cow::Owned(mapped)
+            }
+            None => Cow::Borrowed(path),
+        }
+    }
+}
+
+impl Drop for PrivateTmp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 impl Environment for Captured {
     fn openat(&mut self, dir: Dir, path: &[u8], host_flags: i32, mode: u32) -> SysResult<Handle> {
-        self.host.openat(dir, path, host_flags, mode)
+        self.host.openat(dir, &self.tmp.map(path), host_flags, mode)
     }
     fn close(&mut self, handle: Handle) -> SysResult<()> {
         if handle <= 2 {
@@ -55,25 +94,25 @@ impl Environment for Captured {
         self.host.fstat(handle)
     }
     fn fstatat(&mut self, dir: Dir, path: &[u8], follow_links: bool) -> SysResult<FileStat> {
-        self.host.fstatat(dir, path, follow_links)
+        self.host.fstatat(dir, &self.tmp.map(path), follow_links)
     }
     fn getdents(&mut self, handle: Handle, max_bytes: usize) -> SysResult<Vec<DirEntry>> {
         self.host.getdents(handle, max_bytes)
     }
     fn readlinkat(&mut self, dir: Dir, path: &[u8]) -> SysResult<Vec<u8>> {
-        self.host.readlinkat(dir, path)
+        self.host.readlinkat(dir, &self.tmp.map(path))
     }
     fn faccessat(&mut self, dir: Dir, path: &[u8], mode: i32) -> SysResult<()> {
-        self.host.faccessat(dir, path, mode)
+        self.host.faccessat(dir, &self.tmp.map(path), mode)
     }
     fn unlinkat(&mut self, dir: Dir, path: &[u8], remove_dir: bool) -> SysResult<()> {
-        self.host.unlinkat(dir, path, remove_dir)
+        self.host.unlinkat(dir, &self.tmp.map(path), remove_dir)
     }
     fn mkdirat(&mut self, dir: Dir, path: &[u8], mode: u32) -> SysResult<()> {
-        self.host.mkdirat(dir, path, mode)
+        self.host.mkdirat(dir, &self.tmp.map(path), mode)
     }
     fn renameat(&mut self, old_dir: Dir, old: &[u8], new_dir: Dir, new: &[u8]) -> SysResult<()> {
-        self.host.renameat(old_dir, old, new_dir, new)
+        self.host.renameat(old_dir, &self.tmp.map(old), new_dir, &self.tmp.map(new))
     }
     fn dup(&mut self, handle: Handle) -> SysResult<Handle> {
         self.host.dup(handle)
@@ -128,7 +167,7 @@ fn load(path: &Path, args: &[&str], engine: EngineKind) -> Side {
     argv.extend(args.iter().map(|a| a.as_bytes().to_vec()));
     let config = UserModeConfig { argv, engine, ..UserModeConfig::default() };
     let out = Rc::new(RefCell::new(Vec::new()));
-    let env = Box::new(Captured { host: HostEnvironment, out: out.clone() });
+    let env = Box::new(Captured { host: HostEnvironment, out: out.clone(), tmp: PrivateTmp::new() });
     let vm = UserMode::load_with(path, &config, Journaling::Live { env, sink: None })
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     Side { vm, out }
