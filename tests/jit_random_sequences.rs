@@ -20,13 +20,15 @@
 //! signal), answers `mfctl cr16` and `probe` as the runtime does, and ends
 //! the run when execution leaves the sequence.
 
-use hbft_frontend::insn::{Addr, Gr, Insn, LinkKind};
+use hbft_frontend::insn::{Addr, Cr, Gr, Insn, LinkKind};
 use hbft_frontend::{decode, encode};
 use hbft_runtime::memory::{AddressSpace, Layout, PERM_READ, PERM_RWX, PERM_WRITE};
 use hbft_translator::interp::{Exit, Interpreter};
 use hbft_translator::jit::{Jit, JitConfig};
 use hbft_translator::state::CpuState;
 use proptest::prelude::*;
+use std::sync::{Mutex, Once};
+use std::time::{Duration, Instant};
 
 /// The sequence starts here; [`CODE_START`]..[`CODE_END`] is mapped RWX.
 const CODE: u32 = 0x0001_0000;
@@ -37,7 +39,7 @@ const SCRATCH: u32 = 0x4000_0000;
 const SCRATCH_LEN: u32 = 4 << 20;
 
 /// Base registers of memory operands: two into the middle of the scratch
-/// data, one into the code pages (behind the sequence).
+/// data, one into the code pages around the sequence (stores rewrite it).
 const BASES: [u8; 3] = [20, 21, 22];
 /// Index registers (small multiples of 8, possibly negative).
 const INDEXES: [u8; 2] = [23, 24];
@@ -257,14 +259,28 @@ fn assemble(draws: &[Draw]) -> Vec<u32> {
                 x ^= x << 17;
                 x as u32
             };
-            // `bv` and `bve` need many zero bits: drawn directly.
-            if major == 0x3a && aux % 4 == 0 {
-                let candidate = if aux & 16 == 0 {
-                    Insn::Bv { x: Gr(0), base: Gr(0), nullify: aux & 32 != 0 }
-                } else {
-                    Insn::Bve { link: aux & 64 != 0, stack: false, base: Gr(0), nullify: aux & 32 != 0 }
+            // Instructions with many fixed bits are drawn directly.
+            if aux % 4 == 0 {
+                let nullify = aux & 32 != 0;
+                let direct = match major {
+                    0x3a if aux & 16 == 0 => Some(Insn::Bv { x: Gr(0), base: Gr(0), nullify }),
+                    0x3a => Some(Insn::Bve { link: aux & 64 != 0, stack: false, base: Gr(0), nullify }),
+                    // ftest after an fcmp: nullifies on the C bit.
+                    0x0c | 0x0e if aux % 16 == 0 => Some(Insn::Ftest { cond: 0, queue: None }),
+                    // mtsar (variable shifts read it), mfctl of sar and of
+                    // the interval timer, other control registers (privileged).
+                    0x00 => {
+                        let reg = Gr((aux >> 8) as u8 % 32);
+                        let cr = Cr(match aux >> 13 & 3 {
+                            0 | 1 => 11,
+                            2 => 16,
+                            _ => (aux >> 16) as u8 % 32,
+                        });
+                        Some(if aux & 16 == 0 { Insn::Mtctl { r: reg, cr } } else { Insn::Mfctl { cr, t: reg, wide: false } })
+                    }
+                    _ => None,
                 };
-                if let Ok(word) = encode(&fix(candidate, index, len, aux)) {
+                if let Some(Ok(word)) = direct.map(|insn| encode(&fix(insn, index, len, aux))) {
                     return word;
                 }
             }
@@ -351,7 +367,7 @@ fn initial_state() -> impl Strategy<Value = CpuState> {
             gr[0] = 0;
             gr[20] = SCRATCH + SCRATCH_LEN / 2 + offsets[0] as u32 * 8;
             gr[21] = SCRATCH + SCRATCH_LEN / 4 + offsets[1] as u32 * 8;
-            gr[22] = CODE + 0x800 + offsets[2] as u32 * 8;
+            gr[22] = CODE.wrapping_add(offsets[2] as u32 * 4);
             gr[23] = (offsets[3] * 8) as u32;
             gr[24] = (offsets[4] * 8) as u32;
             gr[25] = CODE;
@@ -433,8 +449,46 @@ fn resume(exit: Exit, cpu: &mut CpuState, mem: &AddressSpace, end: u32) -> bool 
     }
 }
 
+/// A case that runs longer than this hangs (an engine that ignores its
+/// budget): the watchdog prints it and aborts the test process.
+const HANG: Duration = Duration::from_secs(60);
+
+/// The cases running now, by thread, with their start time.
+static RUNNING: Mutex<Vec<(std::thread::ThreadId, Instant, String)>> = Mutex::new(Vec::new());
+
+/// Marks the current thread as running `case` until dropped; starts the
+/// watchdog once.
+struct Watched;
+
+impl Watched {
+    fn new(case: String) -> Watched {
+        static WATCHDOG: Once = Once::new();
+        WATCHDOG.call_once(|| {
+            std::thread::spawn(|| loop {
+                std::thread::sleep(Duration::from_secs(1));
+                if let Some((_, _, case)) = RUNNING.lock().unwrap().iter().find(|(_, since, _)| since.elapsed() > HANG) {
+                    eprintln!("a case has been running for more than {HANG:?} (an engine ignores its budget?):\n{case}");
+                    std::process::abort();
+                }
+            });
+        });
+        RUNNING.lock().unwrap().push((std::thread::current().id(), Instant::now(), case));
+        Watched
+    }
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        let me = std::thread::current().id();
+        RUNNING.lock().unwrap().retain(|(thread, _, _)| *thread != me);
+    }
+}
+
 /// Runs `words` from `start` under both engines in lockstep.
 fn lockstep(words: &[u32], start: &CpuState, budgets: &[u64], jit: JitConfig, scratch_seed: u64) -> Result<(), TestCaseError> {
+    let _watched = Watched::new(format!(
+        "words {words:#010x?}\nstart {start:?}\nbudgets {budgets:?}\njit {jit:?}\nscratch seed {scratch_seed}"
+    ));
     let mut interp = Interpreter::new();
     let mut jit = Jit::new(jit).expect("JIT");
     let (mut a, mut b) = (start.clone(), start.clone());
@@ -472,7 +526,7 @@ proptest! {
         draws in draws(48), start in initial_state(), budgets in budgets(), seed in any::<u64>()
     ) {
         let words = assemble(&draws);
-        let config = JitConfig { hot: 1, icount: false, ..JitConfig::default() };
+        let config = JitConfig { hot: 1, ..JitConfig::default() };
         lockstep(&words, &start, &budgets, config, seed)?;
     }
 
