@@ -42,8 +42,9 @@ fn prebuilt_guests_agree_with_the_interpreter_at_every_stop() {
 const MAX_STOPS: u64 = 2000;
 
 /// The programs (files without an extension) in `CARGO_TARGET_TMPDIR/sub`,
-/// which `conformance_test` builds; `None` (a failure under CI) if it has
-/// not run.
+/// which `conformance_test` builds, only those whose name contains
+/// `HBFT_LOCKSTEP_ONLY` if set; `None` (a failure under CI) if it has not
+/// run.
 fn built_programs(sub: &str, conformance_test: &str) -> Option<Vec<PathBuf>> {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(sub);
     let Ok(entries) = std::fs::read_dir(&dir) else {
@@ -54,6 +55,9 @@ fn built_programs(sub: &str, conformance_test: &str) -> Option<Vec<PathBuf>> {
     let mut programs: Vec<PathBuf> =
         entries.flatten().map(|e| e.path()).filter(|p| p.is_file() && p.extension().is_none()).collect();
     programs.sort();
+    if let Ok(only) = std::env::var("HBFT_LOCKSTEP_ONLY") {
+        programs.retain(|p| p.file_name().is_some_and(|n| n.to_string_lossy().contains(&only)));
+    }
     Some(programs)
 }
 

@@ -25,6 +25,13 @@ struct Captured {
     tmp: PrivateTmp,
 }
 
+/// `st` without what differs between two runs that create the same file
+/// (its device, inode and times): the clock is fixed, so are file times.
+fn stable(st: FileStat) -> FileStat {
+    let time = Timespec { sec: 1_000_000, nsec: 0 };
+    FileStat { dev: 1, ino: 1, atime: time, mtime: time, ctime: time, ..st }
+}
+
 /// A fresh directory that stands in for `/tmp`; removed with its contents
 /// when dropped.
 struct PrivateTmp(std::path::PathBuf);
@@ -97,10 +104,10 @@ impl Environment for Captured {
             const S_IFIFO: u32 = 0o010000;
             return Ok(FileStat { mode: S_IFIFO | 0o600, nlink: 1, blksize: 4096, ..FileStat::default() });
         }
-        self.host.fstat(handle)
+        self.host.fstat(handle).map(stable)
     }
     fn fstatat(&mut self, dir: Dir, path: &[u8], follow_links: bool) -> SysResult<FileStat> {
-        self.host.fstatat(dir, &self.tmp.map(path), follow_links)
+        self.host.fstatat(dir, &self.tmp.map(path), follow_links).map(stable)
     }
     fn getdents(&mut self, handle: Handle, max_bytes: usize) -> SysResult<Vec<DirEntry>> {
         self.host.getdents(handle, max_bytes)
