@@ -152,15 +152,7 @@ pub fn primary(args: PrimaryArgs) -> anyhow::Result<ExitCode> {
     }
     report_end(&report, options.guest.stats);
     if options.guest.stats {
-        let f = forwarded.get();
-        eprintln!(
-            "hbft primary: {} epochs; {} frames ({} bytes) to the backup; waited {:.1} ms for acknowledgments ({:.1}% of the run)",
-            report.epochs,
-            f.frames,
-            f.bytes,
-            f.waited.as_secs_f64() * 1e3,
-            100.0 * f.waited.as_secs_f64() / report.host_time.as_secs_f64().max(1e-9)
-        );
+        eprintln!("{}", forwarded.get().summary(report.epochs, report.host_time));
     }
     Ok(ExitCode::from(report.termination.exit_status() as u8))
 }

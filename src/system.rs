@@ -251,15 +251,7 @@ pub fn system(args: SystemArgs) -> anyhow::Result<ExitCode> {
         port.finish()?;
     }
     if let (Some(forwarded), true) = (forwarded, args.stats) {
-        let f = forwarded.get();
-        eprintln!(
-            "hbft primary: {} epochs; {} frames ({} bytes) to the backup; waited {:.1} ms for acknowledgments ({:.1}% of the run)",
-            report.epochs,
-            f.frames,
-            f.bytes,
-            f.waited.as_secs_f64() * 1e3,
-            100.0 * f.waited.as_secs_f64() / report.host_time.as_secs_f64().max(1e-9)
-        );
+        eprintln!("{}", forwarded.get().summary(report.epochs, report.host_time));
     }
     Ok(finish(&args, &report))
 }

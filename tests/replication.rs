@@ -9,16 +9,19 @@
 //! `HBFT_KILL_SEED` to repeat a run.
 
 mod common;
+#[path = "common/replica.rs"]
+mod replica;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{hbft, prebuilt_dir};
+use replica::{Replica, Rng};
 
 /// A guest and how it is run.
 #[derive(Clone)]
@@ -86,27 +89,6 @@ impl Drop for Scratch {
     }
 }
 
-/// A small deterministic generator for kill instants.
-struct Rng(u64);
-
-impl Rng {
-    fn from_env(test: &str) -> Rng {
-        let seed = std::env::var("HBFT_KILL_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos() as u64 | 1
-        });
-        eprintln!("{test}: HBFT_KILL_SEED={seed}");
-        Rng(seed)
-    }
-
-    /// Uniform in [lo, hi).
-    fn between(&mut self, lo: f64, hi: f64) -> f64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        lo + (hi - lo) * (self.0 % 1_000_000) as f64 / 1e6
-    }
-}
-
 fn guest(w: &Workload) -> PathBuf {
     prebuilt_dir().join(w.guest)
 }
@@ -127,50 +109,6 @@ fn unreplicated(s: &Scratch, w: &Workload) -> (Vec<u8>, Duration) {
         .unwrap();
     assert!(status.success(), "unreplicated {} failed: {status}", w.name);
     (std::fs::read(out_path).unwrap(), started.elapsed())
-}
-
-/// A running replica and the lines of its stderr.
-struct Replica {
-    child: Child,
-    stderr: mpsc::Receiver<String>,
-}
-
-impl Replica {
-    fn spawn(mut cmd: Command) -> Replica {
-        let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
-        let (tx, stderr) = mpsc::channel();
-        let pipe = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Replica { child, stderr }
-    }
-
-    /// Waits for the exit (at most `limit`), returns the status and all stderr.
-    fn finish(mut self, limit: Duration) -> (ExitStatus, String) {
-        let deadline = Instant::now() + limit;
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!("replica did not finish within {limit:?}");
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        };
-        let lines: Vec<String> = self.stderr.iter().collect();
-        (status, lines.join("\n"))
-    }
-
-    fn signal(&self, sig: &str) {
-        let pid = self.child.id().to_string();
-        assert!(Command::new("kill").args([sig, &pid]).status().unwrap().success());
-    }
 }
 
 /// One replicated pair's settings.

@@ -10,14 +10,15 @@
 //! `HBFT_KILL_SEED` to repeat a run.
 
 mod common;
+#[path = "common/replica.rs"]
+mod replica;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{hbft, prebuilt_dir};
+use replica::{Replica, Rng};
 
 const LIMIT: Duration = Duration::from_secs(120);
 const BLOCK0: &[u8] = b"HBFT test disk, block 0\n";
@@ -60,27 +61,6 @@ impl Drop for Scratch {
     }
 }
 
-/// A small deterministic generator for kill instants.
-struct Rng(u64);
-
-impl Rng {
-    fn from_env(test: &str) -> Rng {
-        let seed = std::env::var("HBFT_KILL_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos() as u64 | 1
-        });
-        eprintln!("{test}: HBFT_KILL_SEED={seed}");
-        Rng(seed)
-    }
-
-    /// Uniform in [lo, hi).
-    fn between(&mut self, lo: f64, hi: f64) -> f64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        lo + (hi - lo) * (self.0 % 1_000_000) as f64 / 1e6
-    }
-}
-
 /// An unreplicated run: the console output, the final disk image and the
 /// run time.
 fn unreplicated(s: &Scratch, sectors: usize, epoch: u64) -> (Vec<u8>, Vec<u8>, Duration) {
@@ -97,49 +77,6 @@ fn unreplicated(s: &Scratch, sectors: usize, epoch: u64) -> (Vec<u8>, Vec<u8>, D
     (out.stdout, std::fs::read(&disk).unwrap(), took)
 }
 
-/// A running replica and the lines of its stderr.
-struct Replica {
-    child: Child,
-    stderr: mpsc::Receiver<String>,
-}
-
-impl Replica {
-    fn spawn(mut cmd: Command) -> Replica {
-        let mut child = cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
-        let (tx, stderr) = mpsc::channel();
-        let pipe = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Replica { child, stderr }
-    }
-
-    /// Waits for the exit (at most `limit`), returns the status and all stderr.
-    fn finish(mut self, limit: Duration) -> (ExitStatus, String) {
-        let deadline = Instant::now() + limit;
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                panic!("replica did not finish within {limit:?}");
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        };
-        let lines: Vec<String> = self.stderr.iter().collect();
-        (status, lines.join("\n"))
-    }
-
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-    }
-}
-
 /// `hbft system ROLE --output --disk --key-file --epoch --timeout KERNEL`.
 fn replica_cmd(s: &Scratch, role: &[&str], disk: &Path, epoch: u64, timeout_ms: u64) -> Command {
     let mut cmd = Command::new(hbft());
@@ -147,6 +84,7 @@ fn replica_cmd(s: &Scratch, role: &[&str], disk: &Path, epoch: u64, timeout_ms: 
     cmd.arg("--output").arg(s.path("console")).arg("--disk").arg(disk).arg("--key-file").arg(s.path("key"));
     cmd.args(["--epoch", &epoch.to_string(), "--timeout", &timeout_ms.to_string()]);
     cmd.arg(kernel());
+    cmd.stdin(Stdio::null());
     cmd
 }
 
@@ -186,11 +124,11 @@ fn kill_primaries(test: &str, kills: usize) {
         let s = Scratch::new(&format!("{test}-{i}"));
         let (console, image, took) = unreplicated(&s, sectors, epoch);
         let disk = s.disk("shared.img", sectors);
-        let (mut primary, backup) = start_pair(&s, &disk, epoch, 300, sync);
+        let (primary, backup) = start_pair(&s, &disk, epoch, 300, sync);
         // Replicated runs are slower than the unreplicated one.
         let at = took.mul_f64(rng.between(0.05, 1.2));
         std::thread::sleep(at);
-        primary.kill();
+        primary.signal("-KILL");
         let _ = primary.finish(LIMIT);
         let (status, stderr) = backup.finish(LIMIT);
         let what = format!("kill {i}: {sectors} sectors, epoch {epoch}, sync {sync}, at {at:?}");
@@ -227,9 +165,9 @@ fn killed_backup_leaves_the_primary_to_finish() {
         let s = Scratch::new(&format!("backup-kill-{i}"));
         let (console, image, took) = unreplicated(&s, *sectors, 4096);
         let disk = s.disk("shared.img", *sectors);
-        let (primary, mut backup) = start_pair(&s, &disk, 4096, 2000, "epoch");
+        let (primary, backup) = start_pair(&s, &disk, 4096, 2000, "epoch");
         std::thread::sleep(took.mul_f64(rng.between(0.1, 0.8)));
-        backup.kill();
+        backup.signal("-KILL");
         let _ = backup.finish(LIMIT);
         let (status, stderr) = primary.finish(LIMIT);
         assert!(status.success(), "primary {status}: {stderr}");

@@ -72,6 +72,19 @@ pub struct ForwardStats {
     pub waited: std::time::Duration,
 }
 
+impl ForwardStats {
+    /// The `--stats` line of a primary that ran `epochs` epochs in `run_time`.
+    pub fn summary(&self, epochs: u64, run_time: std::time::Duration) -> String {
+        format!(
+            "hbft primary: {epochs} epochs; {} frames ({} bytes) to the backup; waited {:.1} ms for acknowledgments ({:.1}% of the run)",
+            self.frames,
+            self.bytes,
+            self.waited.as_secs_f64() * 1e3,
+            100.0 * self.waited.as_secs_f64() / run_time.as_secs_f64().max(1e-9)
+        )
+    }
+}
+
 /// The journal sink of a replicating primary.
 pub struct PrimarySink {
     stats: Rc<Cell<ForwardStats>>,

@@ -195,7 +195,12 @@ pub struct SystemMemory<'a> {
     pub refused: Cell<Option<Refusal>>,
 }
 
-impl SystemMemory<'_> {
+impl<'a> SystemMemory<'a> {
+    /// The memory the CPU sees in translation context `ctx`, with nothing refused yet.
+    pub fn new(ram: &'a mut AddressSpace, board: Option<&'a mut Board>, itlb: &'a Tlb, dtlb: &'a Tlb, ctx: Context, tables: &'a mut DeniedTables) -> Self {
+        SystemMemory { ram, board, itlb, dtlb, ctx, tables, refused: Cell::new(None) }
+    }
+
     fn refuse(&self, refusal: Refusal, access: Access) -> MemFault {
         self.refused.set(Some(refusal));
         MemFault::Protection { addr: refusal.offset, access }
@@ -336,7 +341,7 @@ mod tests {
     #[test]
     fn translated_accesses_reach_the_physical_page_and_check_rights_and_ids() {
         let (mut ram, dtlb, itlb, mut tables) = (ram(), tlb(), Tlb::default(), DeniedTables::default());
-        let mut mem = SystemMemory { ram: &mut ram, board: None, itlb: &itlb, dtlb: &dtlb, ctx: Context::default(), tables: &mut tables, refused: Cell::new(None) };
+        let mut mem = SystemMemory::new(&mut ram, None, &itlb, &dtlb, Context::default(), &mut tables);
         mem.observe(&user(psw::D | psw::P));
         mem.write_u32(0x4000_0010, 0xdead_beef).unwrap();
         assert_eq!(mem.ram.read_u32(0x20010).unwrap(), 0xdead_beef);
@@ -377,7 +382,7 @@ mod tests {
     #[test]
     fn a_misaligned_translated_access_names_its_virtual_offset() {
         let (mut ram, dtlb, itlb, mut tables) = (ram(), tlb(), Tlb::default(), DeniedTables::default());
-        let mut mem = SystemMemory { ram: &mut ram, board: None, itlb: &itlb, dtlb: &dtlb, ctx: Context::default(), tables: &mut tables, refused: Cell::new(None) };
+        let mut mem = SystemMemory::new(&mut ram, None, &itlb, &dtlb, Context::default(), &mut tables);
         mem.observe(&user(psw::D | psw::P));
         assert!(matches!(mem.read_u32(0x4000_0012), Err(MemFault::Unaligned { addr: 0x4000_0012, .. })));
     }
@@ -387,7 +392,7 @@ mod tests {
         let (mut ram, dtlb, itlb, mut tables) = (ram(), tlb(), Tlb::default(), DeniedTables::default());
         ram.write_u32(0x1000, 0x0f40_119c).unwrap(); // ldwa 0(%r26),%r28
         ram.write_u32(0x2_0000, 42).unwrap();
-        let mut mem = SystemMemory { ram: &mut ram, board: None, itlb: &itlb, dtlb: &dtlb, ctx: Context::default(), tables: &mut tables, refused: Cell::new(None) };
+        let mut mem = SystemMemory::new(&mut ram, None, &itlb, &dtlb, Context::default(), &mut tables);
         let mut cpu = user(psw::D);
         cpu.priv_level = 0;
         mem.observe(&cpu);
@@ -402,7 +407,7 @@ mod tests {
         dtlb.insert_address(7, 0x4000_0000, 0x20 << 5);
         // Type 1, read at PL <= 3, write at PL 0; dirty.
         dtlb.insert_protection(7, 0x4000_0000, (1 << 28) | (1 << 24) | (3 << 22));
-        let mut mem = SystemMemory { ram: &mut ram, board: None, itlb: &itlb, dtlb: &dtlb, ctx: Context::default(), tables: &mut tables, refused: Cell::new(None) };
+        let mut mem = SystemMemory::new(&mut ram, None, &itlb, &dtlb, Context::default(), &mut tables);
         mem.observe(&user(psw::D));
         assert!(mem.read_u32(0x4000_0000).is_ok());
         assert!(mem.write_u32(0x4000_0000, 1).is_err());

@@ -36,7 +36,6 @@ pub mod tlb;
 use std::hash::Hasher;
 use std::time::{Duration, Instant};
 
-use std::cell::Cell;
 
 use hbft_frontend::elf::ElfImage;
 use hbft_translator::interp::{Exit, Interpreter, Trap};
@@ -289,15 +288,7 @@ impl SystemMode {
         if self.cpu.psw & (psw::D | psw::C) == 0 {
             return (self.engine.run(&mut self.cpu, &mut self.ram, budget), None);
         }
-        let mut mem = SystemMemory {
-            ram: &mut self.ram,
-            board: None,
-            itlb: &self.ctl.itlb,
-            dtlb: &self.ctl.dtlb,
-            ctx: Context::of(&self.cpu),
-            tables: &mut self.tables,
-            refused: Cell::new(None),
-        };
+        let mut mem = SystemMemory::new(&mut self.ram, None, &self.ctl.itlb, &self.ctl.dtlb, Context::of(&self.cpu), &mut self.tables);
         let exit = self.engine.run(&mut self.cpu, &mut mem, budget);
         (exit, mem.refused.get())
     }
@@ -330,15 +321,7 @@ impl SystemMode {
     /// fetched as the CPU fetches it.
     fn word_at_pc(&mut self) -> u32 {
         let pc = self.cpu.iaoq_front;
-        let mem = SystemMemory {
-            ram: &mut self.ram,
-            board: None,
-            itlb: &self.ctl.itlb,
-            dtlb: &self.ctl.dtlb,
-            ctx: Context::of(&self.cpu),
-            tables: &mut self.tables,
-            refused: Cell::new(None),
-        };
+        let mem = SystemMemory::new(&mut self.ram, None, &self.ctl.itlb, &self.ctl.dtlb, Context::of(&self.cpu), &mut self.tables);
         mem.fetch(pc).unwrap_or(0)
     }
 
@@ -431,15 +414,7 @@ impl SystemMode {
         self.report.device_accesses += 1;
         // The device interpreter's decodings are not kept across guest changes.
         self.device_interp.invalidate_all();
-        let mut bus = SystemMemory {
-            ram: &mut self.ram,
-            board: Some(&mut self.board),
-            itlb: &self.ctl.itlb,
-            dtlb: &self.ctl.dtlb,
-            ctx: Context::of(&self.cpu),
-            tables: &mut self.tables,
-            refused: Cell::new(None),
-        };
+        let mut bus = SystemMemory::new(&mut self.ram, Some(&mut self.board), &self.ctl.itlb, &self.ctl.dtlb, Context::of(&self.cpu), &mut self.tables);
         match self.device_interp.run(&mut self.cpu, &mut bus, 1) {
             Exit::Budget => {}
             Exit::Fault(_) if bus.refused.get().is_none_or(|r| r.denied == Denied::Device) => {
