@@ -481,9 +481,8 @@ mod tests {
 
     #[test]
     fn replays_whole_epochs_then_the_unfinished_ones_results_then_goes_live() {
-        let dir = std::env::temp_dir().join(format!("hbft-backup-unit-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("out");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out");
         // The primary's device: generation 1, "hello" written in epoch 0,
         // "bye" and "!!" in epoch 1, whose end it never sent; the result
         // of "!!" did not reach the backup either.
@@ -556,9 +555,8 @@ mod tests {
 
     #[test]
     fn output_the_primary_held_back_is_performed_at_takeover() {
-        let dir = std::env::temp_dir().join(format!("hbft-backup-held-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("out");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out");
         // The primary performed "one " and held "two " when it died.
         let mut device = OutputDevice::open(&path).unwrap();
         device.take_fence(true).unwrap();

@@ -219,15 +219,16 @@ impl OutputDevice {
 mod tests {
     use super::*;
 
-    fn temp_path(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("hbft-output-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        dir.join("out")
+    /// A fresh directory (removed when dropped) and the device path in it.
+    fn temp_path() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out");
+        (dir, path)
     }
 
     #[test]
     fn positional_writes_are_idempotent() {
-        let path = temp_path("idem");
+        let (_dir, path) = temp_path();
         let mut dev = OutputDevice::open(&path).unwrap();
         assert_eq!(dev.take_fence(true).unwrap(), 1);
         assert_eq!(dev.write_at(0, b"hello ").unwrap(), Written::New);
@@ -239,7 +240,7 @@ mod tests {
 
     #[test]
     fn old_primary_is_fenced_off_after_takeover() {
-        let path = temp_path("fence");
+        let (_dir, path) = temp_path();
         let mut primary = OutputDevice::open(&path).unwrap();
         primary.take_fence(true).unwrap();
         primary.write_at(0, b"line 1\n").unwrap();
@@ -258,7 +259,7 @@ mod tests {
 
     #[test]
     fn finish_drops_bytes_past_the_end() {
-        let path = temp_path("finish");
+        let (_dir, path) = temp_path();
         let mut dev = OutputDevice::open(&path).unwrap();
         dev.take_fence(true).unwrap();
         dev.write_at(0, b"0123456789").unwrap();
@@ -268,7 +269,7 @@ mod tests {
 
     #[test]
     fn writing_without_the_fence_and_bad_sidecar() {
-        let path = temp_path("nofence");
+        let (_dir, path) = temp_path();
         let mut dev = OutputDevice::open(&path).unwrap();
         assert!(matches!(dev.write_at(0, b"x"), Err(DeviceError::NoFence)));
         std::fs::write(sidecar_path(&path), b"garbage").unwrap();
@@ -277,7 +278,7 @@ mod tests {
 
     #[test]
     fn concurrent_takeovers_get_distinct_generations() {
-        let path = temp_path("race");
+        let (_dir, path) = temp_path();
         OutputDevice::open(&path).unwrap().take_fence(true).unwrap();
         let threads: Vec<_> = (0..8)
             .map(|_| {
