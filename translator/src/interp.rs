@@ -32,7 +32,8 @@
 //!
 //! Decoded instructions are cached per 4 KiB page. The cache is not guest
 //! state: the runtime calls [`Interpreter::invalidate`] when guest code may
-//! have changed (`mmap`/`munmap`/`mprotect`); a guest store into a page
+//! have changed (every range the runtime writes for the guest: `read`
+//! buffers, signal frames, mappings, `brk`); a guest store into a page
 //! holding decoded code and `fic` drop that page after the instruction
 //! (self-modifying code). [`Interpreter::take_code_changes`] tells an engine
 //! built on the interpreter which pages that happened to.

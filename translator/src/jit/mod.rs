@@ -27,7 +27,8 @@
 //! leaves its block through the re-execute exit; the interpreter performs
 //! the store and reports the page, whose translations are then dropped.
 //! `fic` ends its block and drops its page; the runtime calls
-//! [`Engine::invalidate`] on `mmap`, `munmap` and `mprotect`.
+//! [`Engine::invalidate`] for every range it writes on the guest's behalf
+//! (`read` buffers, signal frames, mappings, `brk`, emulated stores).
 //!
 //! # `icount` off
 //!
