@@ -192,16 +192,24 @@ pub fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     println!("  timeline");
     let at = |t: Instant| t.saturating_duration_since(t0).as_secs_f64();
     println!("    0.000 s  primary and backup started on {addr}, one shared output file, fresh key");
-    if finished_early {
-        println!("    {:.3} s  the primary had already finished: no failover this time", killed_at.as_secs_f64());
+    let kill = if finished_early {
+        "the primary had already finished: no failover this time".to_string()
     } else {
-        println!("    {:.3} s  primary SIGKILLed ({lines_at_kill} lines on the output device)", killed_at.as_secs_f64());
-    }
-    let mut remarks = drain(&backup_lines);
-    remarks.extend(drain(&primary_lines).into_iter().map(|(t, l)| (t, format!("primary: {l}"))));
-    remarks.sort_by_key(|(t, _)| *t);
+        format!("primary SIGKILLed ({lines_at_kill} lines on the output device)")
+    };
+    let mut remarks: Vec<(f64, String)> = drain(&backup_lines)
+        .into_iter()
+        .map(|(t, l)| (at(t), l.strip_prefix("hbft ").unwrap_or(&l).to_string()))
+        .chain(drain(&primary_lines).into_iter().map(|(t, l)| match l.strip_prefix("hbft ") {
+            Some(said) if said.starts_with("primary") => (at(t), said.to_string()),
+            _ => (at(t), format!("primary: {l}")),
+        }))
+        .collect();
+    remarks.push((killed_at.as_secs_f64(), kill));
+    // Stable: a remark printed at the kill's instant stays after it.
+    remarks.sort_by(|a, b| a.0.total_cmp(&b.0));
     for (t, line) in remarks {
-        println!("    {:.3} s  {}", at(t), line.strip_prefix("hbft ").unwrap_or(&line));
+        println!("    {t:.3} s  {line}");
     }
     println!("    {:.3} s  backup exited ({backup_status})", backup_done.as_secs_f64());
     if !identical {
