@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::{hbft, prebuilt_dir};
-use replica::{Replica, Rng};
+use replica::{Replica, Rng, Scratch};
 
 /// A guest and how it is run.
 #[derive(Clone)]
@@ -42,50 +42,32 @@ const WORKLOADS: [Workload; 3] = [
 
 const EPOCHS: [u64; 3] = [1024, 65536, 1 << 20];
 
-/// A scratch directory for one test, removed when the test passes.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("hbft-repl-test-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("key"), b"0123456789abcdef0123456789abcdef").unwrap();
-        // ~430 KB of text in lines of 1..12 words, the same every time.
-        let words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa"];
-        let mut text = String::new();
-        let mut x = 0x2545f491u32;
-        for _ in 0..12000 {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            let n = 1 + x % 12;
-            let line: Vec<&str> = (0..n).map(|i| words[((x >> (i % 24)) % 10) as usize]).collect();
-            text.push_str(&line.join(" "));
-            text.push('\n');
-        }
-        std::fs::write(dir.join("input"), text).unwrap();
-        Scratch(dir)
+/// A scratch directory for one test, with `input`: ~430 KB of text in
+/// lines of 1..12 words, the same every time.
+fn scratch(name: &str) -> Scratch {
+    let s = Scratch::new("hbft-repl-test", name);
+    let words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa"];
+    let mut text = String::new();
+    let mut x = 0x2545f491u32;
+    for _ in 0..12000 {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        let n = 1 + x % 12;
+        let line: Vec<&str> = (0..n).map(|i| words[((x >> (i % 24)) % 10) as usize]).collect();
+        text.push_str(&line.join(" "));
+        text.push('\n');
     }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-
-    fn stdin(&self, w: &Workload) -> Stdio {
-        if w.reads_stdin {
-            std::fs::File::open(self.path("input")).unwrap().into()
-        } else {
-            Stdio::null()
-        }
-    }
+    std::fs::write(s.path("input"), text).unwrap();
+    s
 }
 
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
+/// The guest's standard input: the scratch `input` for a workload that reads it.
+fn stdin(s: &Scratch, w: &Workload) -> Stdio {
+    if w.reads_stdin {
+        std::fs::File::open(s.path("input")).unwrap().into()
+    } else {
+        Stdio::null()
     }
 }
 
@@ -102,7 +84,7 @@ fn unreplicated(s: &Scratch, w: &Workload) -> (Vec<u8>, Duration) {
         .arg("run")
         .arg(guest(w))
         .args(w.args)
-        .stdin(s.stdin(w))
+        .stdin(stdin(s, w))
         .stdout(out.try_clone().unwrap())
         .stderr(out)
         .status()
@@ -133,7 +115,7 @@ fn replica_cmd(s: &Scratch, w: &Workload, role: &[&str], prog: &Path, epoch: u64
     cmd.arg("--output").arg(s.path("replicated")).arg("--key-file").arg(s.path("key"));
     cmd.args(["--epoch", &epoch.to_string(), "--timeout", &timeout_ms.to_string()]);
     cmd.arg("--").arg(prog).args(w.args);
-    cmd.stdin(s.stdin(w));
+    cmd.stdin(stdin(s, w));
     cmd
 }
 
@@ -167,7 +149,7 @@ fn kill_primaries(test: &str, kills: usize) {
         let i = attempts;
         attempts += 1;
         let w = &WORKLOADS[i % WORKLOADS.len()];
-        let s = Scratch::new(&format!("{test}-{i}"));
+        let s = scratch(&format!("{test}-{i}"));
         let (expected, took) = unreplicated(&s, w);
         let mut c = PairConfig::new(w, EPOCHS[(i / WORKLOADS.len()) % EPOCHS.len()]);
         c.sync = if (i / 9) % 2 == 0 { "epoch" } else { "output" };
@@ -209,7 +191,7 @@ fn killed_backup_leaves_the_primary_running_alone() {
     let mut rng = Rng::from_env("killed_backup");
     let mut alone = 0;
     for (i, w) in WORKLOADS.iter().enumerate() {
-        let s = Scratch::new(&format!("backup-kill-{i}"));
+        let s = scratch(&format!("backup-kill-{i}"));
         let (expected, took) = unreplicated(&s, w);
         // A killed backup's connection closes at once; the long timeout only
         // keeps a busy host from making the backup presume the primary dead.
@@ -234,7 +216,7 @@ fn killed_backup_leaves_the_primary_running_alone() {
 #[test]
 fn paused_primary_is_fenced_off_when_it_comes_back() {
     let w = &WORKLOADS[1];
-    let s = Scratch::new("fence");
+    let s = scratch("fence");
     let (expected, took) = unreplicated(&s, w);
     let mut c = PairConfig::new(w, 65536);
     c.timeout_ms = 100;
@@ -296,7 +278,7 @@ fn partitionable_proxy(target: String, cut: Arc<AtomicBool>) -> String {
 fn partition_leaves_one_live_writer_and_exact_output() {
     for sync in ["epoch", "output"] {
         let w = &WORKLOADS[1];
-        let s = Scratch::new(&format!("partition-{sync}"));
+        let s = scratch(&format!("partition-{sync}"));
         let (expected, took) = unreplicated(&s, w);
         let mut c = PairConfig::new(w, 65536);
         c.timeout_ms = 150;
@@ -324,7 +306,7 @@ fn partition_leaves_one_live_writer_and_exact_output() {
 #[test]
 fn killed_primary_waiting_on_a_pipe_loses_no_input() {
     let w = &WORKLOADS[2];
-    let s = Scratch::new("pipe");
+    let s = scratch("pipe");
     let (expected, _) = unreplicated(&s, w);
     let text = std::fs::read(s.path("input")).unwrap();
     let half = text[..text.len() / 2].iter().rposition(|&b| b == b'\n').unwrap() + 1;
@@ -367,7 +349,7 @@ fn killed_primary_waiting_on_a_pipe_loses_no_input() {
 
 fn refused(primary_guest: PathBuf, backup_epoch: u64) -> (String, String) {
     let w = &WORKLOADS[0];
-    let s = Scratch::new(&format!("refuse-{backup_epoch}"));
+    let s = scratch(&format!("refuse-{backup_epoch}"));
     let mut c = PairConfig::new(w, 65536);
     c.primary_guest = primary_guest;
     c.backup_epoch = backup_epoch;
@@ -395,7 +377,7 @@ fn handshake_refuses_another_epoch_length() {
 
 #[test]
 fn wrong_or_short_key_is_a_clear_error() {
-    let s = Scratch::new("keys");
+    let s = scratch("keys");
     std::fs::write(s.path("short"), b"tiny").unwrap();
     let prog = guest(&WORKLOADS[0]);
     let out = Command::new(hbft())

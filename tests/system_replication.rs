@@ -18,7 +18,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{hbft, prebuilt_dir};
-use replica::{Replica, Rng};
+use replica::{Replica, Rng, Scratch};
 
 const LIMIT: Duration = Duration::from_secs(120);
 const BLOCK0: &[u8] = b"HBFT test disk, block 0\n";
@@ -27,44 +27,24 @@ fn kernel() -> PathBuf {
     prebuilt_dir().join("system").join("kernel")
 }
 
-/// A scratch directory for one test, removed when the test passes.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(name: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("hbft-sysrepl-test-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("key"), b"0123456789abcdef0123456789abcdef").unwrap();
-        Scratch(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-
-    /// A fresh disk image of `sectors` sectors whose block 0 holds [`BLOCK0`].
-    fn disk(&self, name: &str, sectors: usize) -> PathBuf {
-        let mut bytes = vec![0u8; sectors * 512];
-        bytes[..BLOCK0.len()].copy_from_slice(BLOCK0);
-        let path = self.path(name);
-        std::fs::write(&path, bytes).unwrap();
-        path
-    }
+/// A scratch directory for one test.
+fn scratch(name: &str) -> Scratch {
+    Scratch::new("hbft-sysrepl-test", name)
 }
 
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
+/// A fresh disk image of `sectors` sectors whose block 0 holds [`BLOCK0`].
+fn disk(s: &Scratch, name: &str, sectors: usize) -> PathBuf {
+    let mut bytes = vec![0u8; sectors * 512];
+    bytes[..BLOCK0.len()].copy_from_slice(BLOCK0);
+    let path = s.path(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
 }
 
 /// An unreplicated run: the console output, the final disk image and the
 /// run time.
 fn unreplicated(s: &Scratch, sectors: usize, epoch: u64) -> (Vec<u8>, Vec<u8>, Duration) {
-    let disk = s.disk("unreplicated.img", sectors);
+    let disk = disk(&s, "unreplicated.img", sectors);
     let started = Instant::now();
     let out = Command::new(hbft())
         .args(["system", "--epoch", &epoch.to_string(), "--disk"])
@@ -121,9 +101,9 @@ fn kill_primaries(test: &str, kills: usize) {
         let sectors = SECTORS[i % SECTORS.len()];
         let epoch = EPOCHS[(i / SECTORS.len()) % EPOCHS.len()];
         let sync = if (i / 6) % 2 == 0 { "epoch" } else { "output" };
-        let s = Scratch::new(&format!("{test}-{i}"));
+        let s = scratch(&format!("{test}-{i}"));
         let (console, image, took) = unreplicated(&s, sectors, epoch);
-        let disk = s.disk("shared.img", sectors);
+        let disk = disk(&s, "shared.img", sectors);
         let (primary, backup) = start_pair(&s, &disk, epoch, 300, sync);
         // Replicated runs are slower than the unreplicated one.
         let at = took.mul_f64(rng.between(0.05, 1.2));
@@ -162,9 +142,9 @@ fn killed_primary_leaves_console_and_disk_exact_36_times() {
 fn killed_backup_leaves_the_primary_to_finish() {
     let mut rng = Rng::from_env("killed_backup");
     for (i, sectors) in SECTORS.iter().enumerate() {
-        let s = Scratch::new(&format!("backup-kill-{i}"));
+        let s = scratch(&format!("backup-kill-{i}"));
         let (console, image, took) = unreplicated(&s, *sectors, 4096);
-        let disk = s.disk("shared.img", *sectors);
+        let disk = disk(&s, "shared.img", *sectors);
         let (primary, backup) = start_pair(&s, &disk, 4096, 2000, "epoch");
         std::thread::sleep(took.mul_f64(rng.between(0.1, 0.8)));
         backup.signal("-KILL");
@@ -178,9 +158,9 @@ fn killed_backup_leaves_the_primary_to_finish() {
 
 #[test]
 fn unkilled_pair_follows_to_the_end() {
-    let s = Scratch::new("pair");
+    let s = scratch("pair");
     let (console, image, _) = unreplicated(&s, 64, 4096);
-    let disk = s.disk("shared.img", 64);
+    let disk = disk(&s, "shared.img", 64);
     let (primary, backup) = start_pair(&s, &disk, 4096, 2000, "epoch");
     let (status, stderr) = primary.finish(LIMIT);
     assert!(status.success(), "primary {status}: {stderr}");
@@ -207,8 +187,8 @@ fn one_line_error(out: &std::process::Output) -> String {
 
 #[test]
 fn record_and_replay_retrace_the_board() {
-    let s = Scratch::new("record");
-    let disk = s.disk("disk.img", 64);
+    let s = scratch("record");
+    let disk = disk(&s, "disk.img", 64);
     let before = std::fs::read(&disk).unwrap();
     let log = s.path("log");
     let k = kernel();
@@ -250,7 +230,7 @@ fn record_and_replay_retrace_the_board() {
 
 #[test]
 fn bad_replication_flags_fail_with_one_line() {
-    let s = Scratch::new("flags");
+    let s = scratch("flags");
     let k = kernel();
     let k_s = k.to_str().unwrap();
     let out = s.path("out");
@@ -266,8 +246,8 @@ fn bad_replication_flags_fail_with_one_line() {
 /// with the others, which checks every epoch's state hash.
 #[test]
 fn epoch_sources_agree_on_every_epoch_of_the_disk_workload() {
-    let s = Scratch::new("sources");
-    let disk = s.disk("disk.img", 256);
+    let s = scratch("sources");
+    let disk = disk(&s, "disk.img", 256);
     let log = s.path("log");
     let k = kernel();
     let (disk_s, log_s, k_s) = (disk.to_str().unwrap(), log.to_str().unwrap(), k.to_str().unwrap());
@@ -289,9 +269,9 @@ fn epoch_sources_agree_on_every_epoch_of_the_disk_workload() {
 /// console and disk image are still exact.
 #[test]
 fn paused_primary_is_fenced_off_the_console_and_disk() {
-    let s = Scratch::new("fence");
+    let s = scratch("fence");
     let (console, image, took) = unreplicated(&s, 1024, 4096);
-    let disk = s.disk("shared.img", 1024);
+    let disk = disk(&s, "shared.img", 1024);
     let (primary, backup) = start_pair(&s, &disk, 4096, 100, "epoch");
     std::thread::sleep(took / 4);
     let signal = |sig: &str| assert!(Command::new("kill").args([sig, &primary.child.id().to_string()]).status().unwrap().success());

@@ -1,9 +1,11 @@
 //! A replica process (`hbft primary`/`backup`, `hbft system --backup`/`--listen`)
 //! started by an end-to-end test, with its stderr read line by line so the
 //! test can wait for what it announces (its address, "following the primary"),
-//! and the seeded generator of the instants at which the kill tests strike.
+//! the seeded generator of the instants at which the kill tests strike, and
+//! the scratch directory each test's replicas share.
 
 use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -73,5 +75,32 @@ impl Rng {
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         lo + (hi - lo) * (self.0 % 1_000_000) as f64 / 1e6
+    }
+}
+
+/// A scratch directory for one test, holding the pre-shared `key`;
+/// removed when the test passes, kept for inspection when it fails.
+pub struct Scratch(pub PathBuf);
+
+impl Scratch {
+    /// `$TMPDIR/PREFIX-PID-NAME`, emptied, with a fresh `key` file.
+    pub fn new(prefix: &str, name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("{prefix}-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("key"), b"0123456789abcdef0123456789abcdef").unwrap();
+        Scratch(dir)
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
     }
 }
