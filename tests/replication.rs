@@ -223,14 +223,7 @@ fn paused_primary_is_fenced_off_when_it_comes_back() {
     let (primary, backup) = start_pair(&s, w, &c);
     std::thread::sleep(took / 4);
     primary.signal("-STOP");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut seen = Vec::new();
-    while !seen.iter().any(|l: &String| l.contains("live from epoch")) {
-        assert!(Instant::now() < deadline, "backup did not take over: {seen:?}");
-        if let Ok(line) = backup.stderr.recv_timeout(Duration::from_millis(50)) {
-            seen.push(line);
-        }
-    }
+    backup.wait_for_line("live from epoch", Duration::from_secs(20));
     primary.signal("-CONT");
     let (primary_status, primary_err) = primary.finish(LIMIT);
     let (backup_status, backup_err) = backup.finish(LIMIT);

@@ -274,17 +274,9 @@ fn paused_primary_is_fenced_off_the_console_and_disk() {
     let disk = disk(&s, "shared.img", 1024);
     let (primary, backup) = start_pair(&s, &disk, 4096, 100, "epoch");
     std::thread::sleep(took / 4);
-    let signal = |sig: &str| assert!(Command::new("kill").args([sig, &primary.child.id().to_string()]).status().unwrap().success());
-    signal("-STOP");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut seen = Vec::new();
-    while !seen.iter().any(|l: &String| l.contains("live from epoch")) {
-        assert!(Instant::now() < deadline, "backup did not take over: {seen:?}");
-        if let Ok(line) = backup.stderr.recv_timeout(Duration::from_millis(50)) {
-            seen.push(line);
-        }
-    }
-    signal("-CONT");
+    primary.signal("-STOP");
+    backup.wait_for_line("live from epoch", Duration::from_secs(20));
+    primary.signal("-CONT");
     let (primary_status, primary_err) = primary.finish(LIMIT);
     let (backup_status, backup_err) = backup.finish(LIMIT);
     assert_eq!(primary_status.code(), Some(3), "old primary: {primary_err}");

@@ -49,6 +49,20 @@ impl Replica {
         (status, lines.join("\n"))
     }
 
+    /// Reads stderr until a line contains `needle` (at most `limit`);
+    /// returns the lines read, that one last.
+    pub fn wait_for_line(&self, needle: &str, limit: Duration) -> Vec<String> {
+        let deadline = Instant::now() + limit;
+        let mut seen = Vec::new();
+        while !seen.iter().any(|l: &String| l.contains(needle)) {
+            assert!(Instant::now() < deadline, "no line with {needle:?} within {limit:?}: {seen:?}");
+            if let Ok(line) = self.stderr.recv_timeout(Duration::from_millis(50)) {
+                seen.push(line);
+            }
+        }
+        seen
+    }
+
     /// Sends a signal by name (`-KILL`, `-STOP`, `-CONT`) with kill(1).
     pub fn signal(&self, sig: &str) {
         let pid = self.child.id().to_string();
