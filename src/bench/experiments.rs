@@ -92,8 +92,9 @@ pub fn run(experiment: &Experiment, settings: &Settings, harness: &Harness) -> a
     for figure in &outcome.figures {
         figure.write(&settings.out)?;
         section.push_str(&format!(
-            "### {}\n\nRaw samples: [{n}.csv]({n}.csv).\n\n{}\n![{}]({n}.svg)\n\n",
+            "### {}\n\nRaw samples: [{n}.csv]({n}.csv); values: {}.\n\n{}\n![{}]({n}.svg)\n\n",
             figure.title,
+            figure.y_label,
             figure.markdown(),
             figure.title,
             n = figure.name

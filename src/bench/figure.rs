@@ -44,6 +44,14 @@ pub struct Figure {
     pub samples: Vec<Sample>,
 }
 
+/// Minimum, median and maximum of a nonempty sample (sorts it).
+pub fn spread(values: &mut [f64]) -> (f64, f64, f64) {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    let median = if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 };
+    (values[0], median, values[n - 1])
+}
+
 /// The min / median / max of the repetitions of one point.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Point {
@@ -86,10 +94,8 @@ impl Figure {
             let mut xs: Vec<(f64, Vec<f64>)> = by_x.into_values().collect();
             xs.sort_by(|a, b| a.0.total_cmp(&b.0));
             for (x, mut values) in xs {
-                values.sort_by(f64::total_cmp);
-                let n = values.len();
-                let median = if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 };
-                out.push(Point { series: series.clone(), x, n, min: values[0], median, max: values[n - 1] });
+                let (min, median, max) = spread(&mut values);
+                out.push(Point { series: series.clone(), x, n: values.len(), min, median, max });
             }
         }
         out

@@ -39,7 +39,7 @@ pub fn run(settings: &Settings, harness: &Harness) -> anyhow::Result<Outcome> {
             time.push("execution", x, rep, execution);
             time.push("epoch-end round trips", x, rep, waited);
             time.push("forwarding and the rest", x, rep, ms(r.elapsed) - execution - waited);
-            log.push("log bytes", x, rep, r.stats.bytes as f64 / 1024.0);
+            log.push("log (KiB)", x, rep, r.stats.bytes as f64 / 1024.0);
             frames.push("frames per epoch", x, rep, r.stats.frames as f64 / r.stats.epochs.max(1) as f64);
             bar.inc(1);
         }

@@ -5,7 +5,7 @@
 //! of the same guest at the same epoch length, measured just before it.
 
 use super::{progress, Outcome, Settings};
-use crate::bench::figure::{Axis, Figure};
+use crate::bench::figure::{spread, Axis, Figure};
 use crate::bench::link::Link;
 use crate::bench::replica::{Guest, Harness};
 
@@ -35,17 +35,32 @@ const LONG_CPU_BOUND: u32 = 300;
 fn long_cpu_bound_at_the_default_epoch(harness: &Harness, fig: &mut Figure, reps: u32) -> anyhow::Result<String> {
     let guest = harness.cpu_bound(LONG_CPU_BOUND);
     let epoch = hbft_runtime::epoch::DEFAULT_EPOCH;
-    let mut ratios = Vec::new();
+    let syncs = ["epoch", "output"];
+    let mut ratios = vec![Vec::new(); syncs.len()];
+    let mut unreplicated = Vec::new();
     for rep in 0..reps {
-        for sync in ["epoch", "output"] {
+        for (sync, ratios) in syncs.iter().zip(&mut ratios) {
             let base = harness.unreplicated(&guest, epoch)?;
             let replicated = harness.replicated(&guest, epoch, sync, &Link::LOOPBACK, &base.output)?;
             let ratio = replicated.elapsed.as_secs_f64() / base.elapsed.as_secs_f64();
             fig.push(&format!("cpu-bound {LONG_CPU_BOUND} / sync {sync}"), epoch as f64, rep, ratio);
-            ratios.push(format!("sync {sync} {ratio:.3}x (unreplicated {:.2} s)", base.elapsed.as_secs_f64()));
+            ratios.push(ratio);
+            unreplicated.push(base.elapsed.as_secs_f64());
         }
     }
-    Ok(format!("default epoch (2^20), long CPU-bound run `cpu_bound {LONG_CPU_BOUND}`: {}", ratios.join(", ")))
+    let summaries: Vec<String> = syncs
+        .iter()
+        .zip(&mut ratios)
+        .map(|(sync, ratios)| {
+            let (min, median, max) = spread(ratios);
+            format!("sync {sync} median {median:.3}x ({min:.3}–{max:.3}x)")
+        })
+        .collect();
+    let (min, median, max) = spread(&mut unreplicated);
+    Ok(format!(
+        "default epoch (2^20), long CPU-bound run `cpu_bound {LONG_CPU_BOUND}`, {reps} runs each: {}; unreplicated median {median:.2} s ({min:.2}–{max:.2} s)",
+        summaries.join(", ")
+    ))
 }
 
 pub fn run(settings: &Settings, harness: &Harness) -> anyhow::Result<Outcome> {
