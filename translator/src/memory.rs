@@ -1,6 +1,9 @@
 //! The engines' view of guest memory: a 32-bit big-endian address space with
 //! page permissions. `hbft-runtime` implements it; engines only see this trait.
 
+use hbft_frontend::insn::{Addr, LoadKind, Space, StoreKind};
+use hbft_frontend::Insn;
+
 /// Guest page size (PA-RISC Linux uses 4 KiB pages).
 pub const PAGE_SIZE: u32 = 4096;
 
@@ -107,4 +110,113 @@ pub trait FlatMemory: GuestMemory {
     fn perm_table(&self) -> *const u8;
     /// 2^20 dirty bits, 64 pages per word.
     fn dirty_bitmap(&mut self) -> *mut u64;
+    /// With data translation on, the cache of data translations that
+    /// translated code must take loads and stores through instead of the
+    /// permission table (which then must deny every data access); null
+    /// otherwise. Stores through it mark nothing dirty: an entry for
+    /// writes may only exist while its page's dirty bit is set.
+    fn data_tlb(&self) -> *const DataTlb {
+        std::ptr::null()
+    }
+}
+
+/// The space register a load or store names explicitly (`s` = 1..3 in a
+/// long-pointer form such as `ldw 0(%sr1,%r26)`); `None` for short
+/// pointers, whose space register (sr4..sr7) the offset's top two bits
+/// choose, and for other instructions.
+pub fn explicit_space(insn: &Insn) -> Option<u8> {
+    let space = match insn {
+        Insn::Load { addr, .. } | Insn::Store { addr, .. } | Insn::FpMem { addr, .. } => match addr {
+            Addr::Disp { space, .. } | Addr::Index { space, .. } => *space,
+        },
+        Insn::StoreBytes { space, .. } => *space,
+        _ => return None,
+    };
+    match space {
+        Space::Sr(sr) => Some(sr.0),
+        Space::Implicit => None,
+    }
+}
+
+/// Whether `insn` is an absolute load or store (`ldwa`, `stwa`), whose
+/// address is physical even with data translation on.
+pub fn is_absolute(insn: &Insn) -> bool {
+    matches!(insn, Insn::Load { kind: LoadKind::Absolute, .. } | Insn::Store { kind: StoreKind::Absolute, .. })
+}
+
+/// A host-side cache of guest data translations (system mode with PSW D
+/// set), probed inline by translated code as QEMU's softmmu TLB is: one
+/// direct-mapped table per access kind, indexed by the virtual page, each
+/// entry the key of a translated page and the value that, added to the
+/// offset, gives the host address of the byte.
+///
+/// Whoever fills it has checked everything the access depends on (access
+/// rights at the privilege level, protection IDs, the TLB entry's dirty
+/// and reference bits, that the physical page is RAM) and must flush it
+/// when any of those change. Guests never see it.
+#[repr(C)]
+pub struct DataTlb {
+    read: [DataTlbEntry; DATA_TLB_ENTRIES],
+    write: [DataTlbEntry; DATA_TLB_ENTRIES],
+}
+
+/// Entries per access kind of a [`DataTlb`] (a power of two).
+pub const DATA_TLB_ENTRIES: usize = 256;
+
+/// One [`DataTlb`] entry. `Cell`s: memory fills it while it is shared
+/// with translated code.
+#[repr(C)]
+pub struct DataTlbEntry {
+    /// `space << 32 | page offset`, or [`DATA_TLB_EMPTY`].
+    pub tag: std::cell::Cell<u64>,
+    /// Host address of the page minus its guest offset (wrapping).
+    pub addend: std::cell::Cell<u64>,
+}
+
+/// The tag of an empty entry: its low bits are set, so no access's key,
+/// whose low bits hold only the misalignment, matches it.
+pub const DATA_TLB_EMPTY: u64 = u64::MAX;
+
+/// Where the tables and an entry's fields are, for translated code.
+pub const DATA_TLB_READ: usize = std::mem::offset_of!(DataTlb, read);
+pub const DATA_TLB_WRITE: usize = std::mem::offset_of!(DataTlb, write);
+pub const DATA_TLB_ADDEND: usize = std::mem::offset_of!(DataTlbEntry, addend);
+/// Log2 of an entry's size.
+pub const DATA_TLB_ENTRY_SHIFT: u32 = 4;
+
+impl Default for DataTlb {
+    fn default() -> Self {
+        let empty = || DataTlbEntry { tag: std::cell::Cell::new(DATA_TLB_EMPTY), addend: std::cell::Cell::new(0) };
+        DataTlb { read: std::array::from_fn(|_| empty()), write: std::array::from_fn(|_| empty()) }
+    }
+}
+
+impl DataTlb {
+    /// The key of an access of `size` bytes at (`space`, `offset`): a
+    /// misaligned access keeps low bits and matches no entry.
+    pub fn key(space: u32, offset: u32, size: u32) -> u64 {
+        u64::from(space) << 32 | u64::from(offset & (!(PAGE_SIZE - 1) | (size - 1)))
+    }
+
+    /// The entry an access at `offset` probes.
+    pub fn index(offset: u32) -> usize {
+        (offset / PAGE_SIZE) as usize & (DATA_TLB_ENTRIES - 1)
+    }
+
+    /// Records that `access` (a read or a write) of page (`space`,
+    /// `offset`) may go straight to `host_page`, the host address of its
+    /// physical page.
+    pub fn fill(&self, access: Access, space: u32, offset: u32, host_page: *mut u8) {
+        let table = if access == Access::Write { &self.write } else { &self.read };
+        let e = &table[Self::index(offset)];
+        e.tag.set(Self::key(space, offset, 1));
+        e.addend.set((host_page as u64).wrapping_sub(u64::from(offset & !(PAGE_SIZE - 1))));
+    }
+
+    /// Forgets every translation.
+    pub fn flush(&mut self) {
+        for e in self.read.iter().chain(&self.write) {
+            e.tag.set(DATA_TLB_EMPTY);
+        }
+    }
 }

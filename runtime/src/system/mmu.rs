@@ -13,18 +13,20 @@
 //! [`GuestMemory::observe`] before every instruction the interpreter
 //! executes.
 //!
-//! Host fast path: none for translated data. The JIT's inline accesses
-//! test a permission table; this memory's table denies every page, so
-//! translated code leaves to the interpreter for each load and store and
-//! the interpreter performs it here. Instruction fetches are translated
-//! when code is decoded or compiled; the runtime drops those caches when the
-//! code context (space, privilege level, protection IDs, the ITLB) changes.
+//! Host fast path for translated data: a [`DataTlb`] the JIT's blocks
+//! probe inline (the permission table they test in user mode denies every
+//! page here). A miss leaves the block; the interpreter performs the
+//! access here, and a RAM access that passed every check fills the entry
+//! of its kind. [`HostTables::refresh`] flushes the entries whenever
+//! something a check depended on may have changed. Instruction fetches are
+//! translated when code is decoded or compiled; the runtime drops those
+//! caches when the code context (space, privilege level, protection IDs,
+//! the ITLB) changes.
 
 use std::cell::Cell;
 
-use hbft_frontend::insn::{Addr, LoadKind, Space, StoreKind};
-use hbft_frontend::{decode, Insn};
-use hbft_translator::memory::{Access, FlatMemory, GuestMemory, MemFault};
+use hbft_frontend::decode;
+use hbft_translator::memory::{explicit_space, is_absolute, Access, DataTlb, FlatMemory, GuestMemory, MemFault};
 use hbft_translator::state::{psw, CpuState};
 
 use super::board::{Board, MMIO_BASE};
@@ -123,27 +125,6 @@ impl Context {
     }
 }
 
-/// The space register a load or store names explicitly (s = 1..3 in a
-/// long-pointer form); `None` for short pointers and other instructions.
-pub fn explicit_space(insn: &Insn) -> Option<u8> {
-    let space = match insn {
-        Insn::Load { addr, .. } | Insn::Store { addr, .. } | Insn::FpMem { addr, .. } => match addr {
-            Addr::Disp { space, .. } | Addr::Index { space, .. } => *space,
-        },
-        Insn::StoreBytes { space, .. } => *space,
-        _ => return None,
-    };
-    match space {
-        Space::Sr(sr) => Some(sr.0),
-        Space::Implicit => None,
-    }
-}
-
-/// Whether `insn` is an absolute load or store (`ldwa`, `stwa`).
-pub fn is_absolute(insn: &Insn) -> bool {
-    matches!(insn, Insn::Load { kind: LoadKind::Absolute, .. } | Insn::Store { kind: StoreKind::Absolute, .. })
-}
-
 /// Whether the access rights and protection ID of a TLB entry allow `use_`
 /// in context `ctx`; `Ok` with the physical address.
 pub fn check(tlb: &Tlb, ctx: &Context, space: u32, offset: u32, use_: Use) -> Result<u32, Denied> {
@@ -167,16 +148,57 @@ pub fn check(tlb: &Tlb, ctx: &Context, space: u32, offset: u32, use_: Use) -> Re
     Ok((e.ppn << 12) | (offset & 0xfff))
 }
 
-/// Tables that make every inline access of translated code leave to the
-/// interpreter (a permission byte of 0 for every page).
-pub struct DeniedTables {
+/// What translated code reads in system mode with translation on: a
+/// permission table that denies every page (so user-mode style accesses
+/// leave to the interpreter) and the [`DataTlb`] of translated data.
+pub struct HostTables {
     perms: Box<[u8]>,
     dirty: Box<[u64]>,
+    data_tlb: Box<DataTlb>,
+    /// What the data TLB's entries were checked against.
+    filled_in: Option<DataStamp>,
 }
 
-impl Default for DeniedTables {
+/// Everything a data access check depends on besides the space and
+/// offset (which the entries' keys hold): PSW D and P, the privilege
+/// level, the protection IDs and the guest DTLB's contents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataStamp {
+    pub psw: u32,
+    pub priv_level: u32,
+    pub pids: [u32; 4],
+    pub dtlb_changes: u64,
+}
+
+impl Default for HostTables {
     fn default() -> Self {
-        DeniedTables { perms: vec![0; 1 << 20].into_boxed_slice(), dirty: vec![0; 1 << 14].into_boxed_slice() }
+        HostTables {
+            perms: vec![0; 1 << 20].into_boxed_slice(),
+            dirty: vec![0; 1 << 14].into_boxed_slice(),
+            data_tlb: Box::default(),
+            filled_in: None,
+        }
+    }
+}
+
+impl HostTables {
+    /// Flushes the data TLB unless its entries were checked against
+    /// `stamp`. The engines never change any part of it while they run:
+    /// the instructions that do (PSW, control registers, TLB inserts and
+    /// purges, privilege changes other than a gate's promotion, which only
+    /// widens rights) stop them.
+    pub fn refresh(&mut self, stamp: DataStamp) {
+        if self.filled_in != Some(stamp) {
+            self.flush();
+            self.filled_in = Some(stamp);
+        }
+    }
+
+    /// Forgets every data translation. Needed too whenever RAM's dirty
+    /// bitmap is cleared: translated stores through an entry mark nothing
+    /// dirty, and entries for writes are filled only by writes.
+    pub fn flush(&mut self) {
+        self.data_tlb.flush();
     }
 }
 
@@ -190,14 +212,18 @@ pub struct SystemMemory<'a> {
     pub itlb: &'a Tlb,
     pub dtlb: &'a Tlb,
     pub ctx: Context,
-    pub tables: &'a mut DeniedTables,
+    pub tables: &'a mut HostTables,
     /// The last refused access.
     pub refused: Cell<Option<Refusal>>,
 }
 
 impl<'a> SystemMemory<'a> {
-    /// The memory the CPU sees in translation context `ctx`, with nothing refused yet.
-    pub fn new(ram: &'a mut AddressSpace, board: Option<&'a mut Board>, itlb: &'a Tlb, dtlb: &'a Tlb, ctx: Context, tables: &'a mut DeniedTables) -> Self {
+    /// The memory the CPU sees in translation context `ctx`, with nothing
+    /// refused yet; the data TLB is flushed if it was filled in another
+    /// context.
+    pub fn new(ram: &'a mut AddressSpace, board: Option<&'a mut Board>, itlb: &'a Tlb, dtlb: &'a Tlb, ctx: Context, tables: &'a mut HostTables) -> Self {
+        let stamp = DataStamp { psw: ctx.psw & (psw::D | psw::P), priv_level: ctx.priv_level, pids: ctx.pids, dtlb_changes: dtlb.changes };
+        tables.refresh(stamp);
         SystemMemory { ram, board, itlb, dtlb, ctx, tables, refused: Cell::new(None) }
     }
 
@@ -227,6 +253,19 @@ impl<'a> SystemMemory<'a> {
             .map_err(|denied| self.refuse(Refusal { denied, space, offset, fetch: true }, Access::Execute))
     }
 
+    /// After RAM at `pa` served the data access `access` of `offset`:
+    /// later ones of the page may take the data TLB.
+    fn fill(&self, access: Access, offset: u32, pa: u32) {
+        if self.ctx.psw & psw::D == 0 || self.ctx.absolute || pa >= MMIO_BASE {
+            return;
+        }
+        let page = pa & !(hbft_translator::memory::PAGE_SIZE - 1);
+        // SAFETY: `pa` was just accessed, so its page is mapped RAM inside
+        // the reservation.
+        let host = unsafe { self.ram.host_base().add(page as usize) };
+        self.tables.data_tlb.fill(access, self.ctx.data_space(offset), offset, host);
+    }
+
     /// What a refused RAM access at `pa` (for `offset`) means: a
     /// misaligned access (named by its offset), a device register, or no
     /// memory at all.
@@ -246,11 +285,15 @@ macro_rules! narrow_access {
     ($read:ident, $write:ident, $t:ty) => {
         fn $read(&self, addr: u32) -> Result<$t, MemFault> {
             let pa = self.data(addr, Access::Read)?;
-            self.ram.$read(pa).map_err(|f| self.ram_fault(f, pa, addr))
+            let v = self.ram.$read(pa).map_err(|f| self.ram_fault(f, pa, addr))?;
+            self.fill(Access::Read, addr, pa);
+            Ok(v)
         }
         fn $write(&mut self, addr: u32, value: $t) -> Result<(), MemFault> {
             let pa = self.data(addr, Access::Write)?;
-            self.ram.$write(pa, value).map_err(|f| self.ram_fault(f, pa, addr))
+            self.ram.$write(pa, value).map_err(|f| self.ram_fault(f, pa, addr))?;
+            self.fill(Access::Write, addr, pa);
+            Ok(())
         }
     };
 }
@@ -267,7 +310,9 @@ impl GuestMemory for SystemMemory<'_> {
                 return board.read(pa).ok_or(MemFault::Unmapped { addr: pa, access: Access::Read });
             }
         }
-        self.ram.read_u32(pa).map_err(|f| self.ram_fault(f, pa, addr))
+        let v = self.ram.read_u32(pa).map_err(|f| self.ram_fault(f, pa, addr))?;
+        self.fill(Access::Read, addr, pa);
+        Ok(v)
     }
 
     fn write_u32(&mut self, addr: u32, value: u32) -> Result<(), MemFault> {
@@ -277,7 +322,9 @@ impl GuestMemory for SystemMemory<'_> {
                 return board.write(pa, value).ok_or(MemFault::Unmapped { addr: pa, access: Access::Write });
             }
         }
-        self.ram.write_u32(pa, value).map_err(|f| self.ram_fault(f, pa, addr))
+        self.ram.write_u32(pa, value).map_err(|f| self.ram_fault(f, pa, addr))?;
+        self.fill(Access::Write, addr, pa);
+        Ok(())
     }
 
     fn fetch(&self, addr: u32) -> Result<u32, MemFault> {
@@ -308,6 +355,13 @@ impl FlatMemory for SystemMemory<'_> {
     }
     fn dirty_bitmap(&mut self) -> *mut u64 {
         self.tables.dirty.as_mut_ptr()
+    }
+    fn data_tlb(&self) -> *const DataTlb {
+        if self.ctx.psw & psw::D != 0 {
+            &*self.tables.data_tlb
+        } else {
+            std::ptr::null()
+        }
     }
 }
 
@@ -340,7 +394,7 @@ mod tests {
 
     #[test]
     fn translated_accesses_reach_the_physical_page_and_check_rights_and_ids() {
-        let (mut ram, dtlb, itlb, mut tables) = (ram(), tlb(), Tlb::default(), DeniedTables::default());
+        let (mut ram, dtlb, itlb, mut tables) = (ram(), tlb(), Tlb::default(), HostTables::default());
         let mut mem = SystemMemory::new(&mut ram, None, &itlb, &dtlb, Context::default(), &mut tables);
         mem.observe(&user(psw::D | psw::P));
         mem.write_u32(0x4000_0010, 0xdead_beef).unwrap();
@@ -381,7 +435,7 @@ mod tests {
 
     #[test]
     fn a_misaligned_translated_access_names_its_virtual_offset() {
-        let (mut ram, dtlb, itlb, mut tables) = (ram(), tlb(), Tlb::default(), DeniedTables::default());
+        let (mut ram, dtlb, itlb, mut tables) = (ram(), tlb(), Tlb::default(), HostTables::default());
         let mut mem = SystemMemory::new(&mut ram, None, &itlb, &dtlb, Context::default(), &mut tables);
         mem.observe(&user(psw::D | psw::P));
         assert!(matches!(mem.read_u32(0x4000_0012), Err(MemFault::Unaligned { addr: 0x4000_0012, .. })));
@@ -389,7 +443,7 @@ mod tests {
 
     #[test]
     fn an_absolute_load_is_not_translated() {
-        let (mut ram, dtlb, itlb, mut tables) = (ram(), tlb(), Tlb::default(), DeniedTables::default());
+        let (mut ram, dtlb, itlb, mut tables) = (ram(), tlb(), Tlb::default(), HostTables::default());
         ram.write_u32(0x1000, 0x0f40_119c).unwrap(); // ldwa 0(%r26),%r28
         ram.write_u32(0x2_0000, 42).unwrap();
         let mut mem = SystemMemory::new(&mut ram, None, &itlb, &dtlb, Context::default(), &mut tables);
@@ -402,7 +456,7 @@ mod tests {
 
     #[test]
     fn a_page_writable_only_at_pl0_refuses_user_writes_with_access_rights() {
-        let (mut ram, itlb, mut tables) = (ram(), Tlb::default(), DeniedTables::default());
+        let (mut ram, itlb, mut tables) = (ram(), Tlb::default(), HostTables::default());
         let mut dtlb = Tlb::default();
         dtlb.insert_address(7, 0x4000_0000, 0x20 << 5);
         // Type 1, read at PL <= 3, write at PL 0; dirty.

@@ -49,7 +49,7 @@ use crate::state_hash::StateHasher;
 use crate::user_mode::EngineKind;
 use board::{Board, RAM_BYTES};
 use control::{reg, Cause, Control, Interruption};
-use mmu::{Context, Denied, DeniedTables, Refusal, SystemMemory, PID_REGS};
+use mmu::{Context, Denied, HostTables, Refusal, SystemMemory, PID_REGS};
 use privileged::{emulate, trap};
 
 /// Default epoch length in system mode: short, because interrupts (timer,
@@ -163,7 +163,7 @@ pub struct SystemMode {
     engine: SystemEngine,
     /// The code context the engine's caches were filled in.
     code_context: CodeContext,
-    tables: DeniedTables,
+    tables: HostTables,
     /// Executes the single instructions that touch devices.
     device_interp: Interpreter,
     epoch: u64,
@@ -201,7 +201,7 @@ impl SystemMode {
             board,
             engine,
             code_context: CodeContext::Physical,
-            tables: DeniedTables::default(),
+            tables: HostTables::default(),
             device_interp: Interpreter::new(),
             epoch: epoch.max(1),
             source,
@@ -433,6 +433,8 @@ impl SystemMode {
     /// outside `CpuState` (interruption queue backs, timer, TLBs) and the
     /// device registers.
     fn state_hash(&mut self) -> u64 {
+        // The hash clears RAM's dirty bitmap (see HostTables::flush).
+        self.tables.flush();
         let mut h = xxhash_rust::xxh3::Xxh3::new();
         h.write_u64(self.hasher.epoch_hash(&self.cpu, &mut self.ram));
         std::hash::Hash::hash(&self.ctl, &mut h);

@@ -25,7 +25,10 @@ use cranelift_frontend::{FunctionBuilder, Variable};
 
 use super::cache::{FAST_ENTRIES, FAST_ENTRY_CODE, FAST_ENTRY_SHIFT};
 use super::{JitContext, EXIT_CONTINUE, EXIT_NOFIT, EXIT_REEXECUTE};
-use crate::memory::perm;
+use crate::memory::{
+    explicit_space, is_absolute, perm, DATA_TLB_ADDEND, DATA_TLB_ENTRIES, DATA_TLB_ENTRY_SHIFT,
+    DATA_TLB_READ, DATA_TLB_WRITE, PAGE_SIZE,
+};
 use crate::semantics::{Cmp, Emitter, Event, Flow, FpHelper, Stopped, Width};
 use crate::softfp::FpOut;
 use crate::state::CpuState;
@@ -67,6 +70,7 @@ enum Ptr {
     CodePages,
     Dirty,
     FastTable,
+    DataTlb,
 }
 
 impl Ptr {
@@ -77,6 +81,7 @@ impl Ptr {
             Ptr::CodePages => offset_of!(JitContext, code_pages),
             Ptr::Dirty => offset_of!(JitContext, dirty),
             Ptr::FastTable => offset_of!(JitContext, fast_table),
+            Ptr::DataTlb => offset_of!(JitContext, data_tlb),
         }) as i32
     }
 }
@@ -190,9 +195,15 @@ pub(super) struct Lower<'f> {
     ctx: Value,
     frontend: TargetFrontendConfig,
     icount: bool,
+    /// Data accesses go through the [`crate::memory::DataTlb`] (see [`Lower::translated_access`]).
+    data_tlb: bool,
+    /// The current instruction's explicit space register and whether its
+    /// address is absolute (for [`Lower::translated_access`]).
+    explicit_space: Option<u8>,
+    absolute: bool,
     inits: Vec<(Variable, Init)>,
     state: [Option<Variable>; SLOTS],
-    ptrs: [Option<Variable>; 5],
+    ptrs: [Option<Variable>; 6],
     q: Queue,
     /// State slots written so far in the block (written back at exits).
     dirty: u128,
@@ -227,6 +238,7 @@ impl<'f> Lower<'f> {
         mut b: FunctionBuilder<'f>,
         pc: u32,
         icount: bool,
+        data_tlb: bool,
         frontend: TargetFrontendConfig,
         slots: u64,
     ) -> Lower<'f> {
@@ -275,9 +287,12 @@ impl<'f> Lower<'f> {
             ctx,
             frontend,
             icount,
+            data_tlb,
+            explicit_space: None,
+            absolute: false,
             inits,
             state: [None; SLOTS],
-            ptrs: [None; 5],
+            ptrs: [None; 6],
             q,
             dirty: 0,
             fp_sig: None,
@@ -315,6 +330,8 @@ impl<'f> Lower<'f> {
             None
         };
         self.fx = InsnEffects::default();
+        self.explicit_space = explicit_space(insn);
+        self.absolute = is_absolute(insn);
         let flow = crate::semantics::translate(self, insn, pc);
         let fx = std::mem::take(&mut self.fx);
         let stopped = flow.is_err();
@@ -726,6 +743,9 @@ impl<'f> Lower<'f> {
     /// host address and the page number; a failed check leaves through the
     /// re-execute exit, where the interpreter faults or performs the store.
     fn guest_access(&mut self, addr: Value, size: u32, need: u8, store: bool) -> (Value, Value) {
+        if self.data_tlb {
+            return self.translated_access(addr, size, store);
+        }
         // One test and branch per check (no flags combined in registers).
         if size > 1 {
             let low = self.b.ins().band_imm_u(addr, (size - 1) as i64);
@@ -750,8 +770,66 @@ impl<'f> Lower<'f> {
         (self.b.ins().iadd(base, offset), page)
     }
 
-    /// Sets the page's bit in the dirty bitmap, as the memory's own writes do.
+    /// [`Lower::guest_access`] with data translation on: the [`crate::memory::DataTlb`]
+    /// entry of the access kind must hold the key of (space, offset) —
+    /// which a misaligned offset never matches — and gives the host
+    /// address; otherwise the access leaves through the re-execute exit,
+    /// where the interpreter translates it through the guest TLB (and
+    /// fills the entry), faults or reaches a device. Absolute accesses
+    /// always leave.
+    fn translated_access(&mut self, addr: Value, size: u32, store: bool) -> (Value, Value) {
+        if self.absolute {
+            let always = self.b.ins().iconst(types::I8, 1);
+            self.stop_if(always);
+        }
+        let space = match self.explicit_space {
+            Some(s) => self.sr(s),
+            None => {
+                // sr4..sr7 by the offset's top two bits.
+                let quadrant = self.b.ins().ushr_imm_u(addr, 30);
+                let odd = self.b.ins().band_imm_u(quadrant, 1);
+                let high = self.b.ins().band_imm_u(quadrant, 2);
+                let [sr4, sr5, sr6, sr7] = [4, 5, 6, 7].map(|r| self.sr(r));
+                let low_pair = self.b.ins().select(odd, sr5, sr4);
+                let high_pair = self.b.ins().select(odd, sr7, sr6);
+                self.b.ins().select(high, high_pair, low_pair)
+            }
+        };
+        let page = self.b.ins().ushr_imm_u(addr, 12);
+        let index = self.b.ins().band_imm_u(page, (DATA_TLB_ENTRIES - 1) as i64);
+        let index = self.b.ins().uextend(types::I64, index);
+        let offset = self.b.ins().ishl_imm_u(index, DATA_TLB_ENTRY_SHIFT as i64);
+        let tlb = self.ptr(Ptr::DataTlb);
+        let entry = self.b.ins().iadd(tlb, offset);
+        let table = if store { DATA_TLB_WRITE } else { DATA_TLB_READ } as i32;
+        let tag = self.b.ins().load(types::I64, table_flags(), entry, table);
+        let masked = self.b.ins().band_imm_u(addr, (!(PAGE_SIZE - 1) | (size - 1)) as i64);
+        let masked = self.b.ins().uextend(types::I64, masked);
+        let space = self.b.ins().uextend(types::I64, space);
+        let space = self.b.ins().ishl_imm_u(space, 32);
+        let key = self.b.ins().bor(space, masked);
+        let miss = self.b.ins().icmp(IntCC::NotEqual, tag, key);
+        self.stop_if(miss);
+        if store {
+            // The interpreter watches stores by offset; so do blocks.
+            let code = self.ptr(Ptr::CodePages);
+            let page = self.b.ins().uextend(types::I64, page);
+            let at = self.b.ins().iadd(code, page);
+            let has_code = self.b.ins().uload8(types::I32, table_flags(), at, 0);
+            self.stop_if(has_code);
+        }
+        let addend = self.b.ins().load(types::I64, table_flags(), entry, table + DATA_TLB_ADDEND as i32);
+        let offset = self.b.ins().uextend(types::I64, addr);
+        (self.b.ins().iadd(addend, offset), page)
+    }
+
+    /// Sets the page's bit in the dirty bitmap, as the memory's own writes
+    /// do (with data translation on, an entry for writes exists only while
+    /// its page's bit is set).
     fn mark_dirty(&mut self, page: Value) {
+        if self.data_tlb {
+            return;
+        }
         let dirty = self.ptr(Ptr::Dirty);
         let word = self.b.ins().ushr_imm_u(page, 6);
         let word = self.b.ins().ishl_imm_u(word, 3);

@@ -51,7 +51,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 
 use crate::engine::Engine;
 use crate::interp::{Exit, Interpreter, GATEWAY_END};
-use crate::memory::{FlatMemory, GuestMemory, PAGE_SIZE};
+use crate::memory::{DataTlb, FlatMemory, GuestMemory, PAGE_SIZE};
 use crate::state::CpuState;
 use cache::{CodeCache, CODE_REGION_BYTES};
 use lower::Lower;
@@ -86,6 +86,8 @@ struct JitContext {
     fast_table: *const cache::FastEntry,
     /// The empty chaining slot the last block left through, or 0.
     exit_slot: u64,
+    /// The memory's [`DataTlb`] when data translation is on, else null.
+    data_tlb: *const DataTlb,
 }
 
 /// The entry trampoline: calls block `code` (Cranelift's `tail`
@@ -171,12 +173,12 @@ impl Compiler {
     /// Host code for the block at `pc` and the number of chaining slots
     /// from `slots` it uses; `None` when its first instruction cannot be
     /// fetched or decoded (the interpreter reports why).
-    fn compile<M: GuestMemory>(&mut self, mem: &M, pc: u32, icount: bool, slots: u64) -> Option<(&[u8], u32)> {
+    fn compile<M: GuestMemory>(&mut self, mem: &M, pc: u32, icount: bool, data_tlb: bool, slots: u64) -> Option<(&[u8], u32)> {
         let first = block::fetch(mem, pc)?;
         self.ctx.clear();
         self.ctx.func.signature = self.signature.clone();
         let b = FunctionBuilder::new(&mut self.ctx.func, &mut self.builder);
-        let lower = Lower::new(b, pc, icount, self.isa.frontend_config(), slots);
+        let lower = Lower::new(b, pc, icount, data_tlb, self.isa.frontend_config(), slots);
         let used = block::translate(lower, mem, pc, first);
         self.finish().map(|code| (code, used))
     }
@@ -226,6 +228,8 @@ pub struct Jit {
     /// Times each untranslated block address was reached.
     heat: HashMap<u32, u32>,
     stats: JitStats,
+    /// The cached blocks access data through a [`DataTlb`].
+    data_tlb: bool,
 }
 
 impl Jit {
@@ -252,6 +256,7 @@ impl Jit {
                 flush: NO_FLUSH,
                 fast_table: cache.fast_table(),
                 exit_slot: 0,
+                data_tlb: std::ptr::null(),
             }),
             cache,
             compiler,
@@ -259,6 +264,7 @@ impl Jit {
             heat: HashMap::new(),
             config,
             stats: JitStats::default(),
+            data_tlb: false,
         })
     }
 
@@ -278,6 +284,13 @@ impl Jit {
         self.ctx.dirty = mem.dirty_bitmap();
         self.ctx.code_pages = self.interp.code_pages_mut().as_ptr();
         self.ctx.stop_at = stop_at;
+        self.ctx.data_tlb = mem.data_tlb();
+        // Blocks access data one way or the other: keep only those of
+        // the way this memory asks for.
+        if self.data_tlb != !self.ctx.data_tlb.is_null() {
+            self.data_tlb = !self.data_tlb;
+            self.cache.flush();
+        }
         // The empty slot the last block left through: linked to the next
         // block if that is where execution goes next.
         let mut link = 0;
@@ -402,7 +415,7 @@ impl Jit {
 
     fn translate<M: FlatMemory>(&mut self, mem: &M, pc: u32) -> Option<Result<usize, cache::Full>> {
         let slots = self.cache.free_slots();
-        let (code, used) = self.compiler.compile(mem, pc, self.config.icount, slots)?;
+        let (code, used) = self.compiler.compile(mem, pc, self.config.icount, self.data_tlb, slots)?;
         self.stats.translated += 1;
         Some(self.cache.insert(pc, code, used))
     }
