@@ -167,6 +167,8 @@ pub struct SystemMode {
     /// Executes the single instructions that touch devices.
     device_interp: Interpreter,
     epoch: u64,
+    /// The board has begun the current epoch.
+    in_epoch: bool,
     source: EpochSource,
     hasher: StateHasher,
     report: SystemReport,
@@ -204,6 +206,7 @@ impl SystemMode {
             tables: HostTables::default(),
             device_interp: Interpreter::new(),
             epoch: epoch.max(1),
+            in_epoch: false,
             source,
             hasher: StateHasher::new(),
             report: SystemReport::default(),
@@ -213,23 +216,43 @@ impl SystemMode {
     /// Runs until the kernel powers the board off.
     pub fn run(mut self) -> Result<SystemReport, SystemError> {
         let start = Instant::now();
+        let v = loop {
+            if let Some(v) = self.advance(u64::MAX)? {
+                break v;
+            }
+        };
+        let state_hash = self.state_hash();
+        self.board.run_end(RunEnd { retired: self.cpu.retired, exit_status: v as i32, state_hash })?;
+        self.report.power_off = v;
+        self.report.retired = self.cpu.retired;
+        self.report.events = self.board.events();
+        self.report.uncertain = self.board.uncertain;
+        self.report.host_time = start.elapsed();
+        Ok(self.report)
+    }
+
+    /// Runs, epoch after epoch, until `limit` instructions have retired
+    /// (the engines stop exactly there, or just after an emulated
+    /// instruction that crosses it) or the kernel powers the board off,
+    /// which returns the value it wrote.
+    fn advance(&mut self, limit: u64) -> Result<Option<u32>, SystemError> {
         loop {
-            self.board.begin_epoch(self.report.epochs)?;
+            if !self.in_epoch {
+                self.board.begin_epoch(self.report.epochs)?;
+                self.in_epoch = true;
+            }
             let epoch_end = (self.report.epochs + 1) * self.epoch;
             while self.cpu.retired < epoch_end {
-                self.step(epoch_end - self.cpu.retired)?;
+                if self.cpu.retired >= limit {
+                    return Ok(None);
+                }
+                self.step((epoch_end - self.cpu.retired).min(limit - self.cpu.retired))?;
                 if let Some(v) = self.board.power_off {
-                    let state_hash = self.state_hash();
-                    self.board.run_end(RunEnd { retired: self.cpu.retired, exit_status: v as i32, state_hash })?;
-                    self.report.power_off = v;
-                    self.report.retired = self.cpu.retired;
-                    self.report.events = self.board.events();
-                    self.report.uncertain = self.board.uncertain;
-                    self.report.host_time = start.elapsed();
-                    return Ok(self.report);
+                    return Ok(Some(v));
                 }
             }
             self.end_epoch()?;
+            self.in_epoch = false;
         }
     }
 

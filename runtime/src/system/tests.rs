@@ -145,3 +145,69 @@ fn ssm_returns_the_old_mask_and_mfctl_reads_the_register() {
     assert_eq!(emulate(&mut cpu, &mut ctl, MFCTL_IVA_R9), Done::Retired);
     assert_eq!((cpu.gr[9], cpu.iaoq_front, cpu.retired), (0x4800, BASE + 8, 2));
 }
+
+/// An in-memory disk image.
+struct MemoryDisk(Vec<u8>);
+
+impl super::board::DiskImage for MemoryDisk {
+    fn sectors(&self) -> std::io::Result<u32> {
+        Ok((self.0.len() / 512) as u32)
+    }
+    fn read_at(&mut self, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+        buf.copy_from_slice(&self.0[offset as usize..offset as usize + buf.len()]);
+        Ok(())
+    }
+    fn write_at(&mut self, data: &[u8], offset: u64) -> std::io::Result<()> {
+        self.0[offset as usize..offset as usize + data.len()].copy_from_slice(data);
+        Ok(())
+    }
+}
+
+/// The prebuilt guest kernel booted on a board with an 8-sector disk.
+fn boot_kernel(engine: crate::user_mode::EngineKind, epoch: u64) -> super::SystemMode {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../guests/prebuilt/system/kernel");
+    let kernel = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let disk = super::board::Disk::new(Some(Box::new(MemoryDisk(vec![0; 8 * 512]))));
+    let board = super::board::Board::new(Box::new(std::io::sink()), Vec::new(), Some(disk));
+    super::SystemMode::boot(&kernel, board, engine, epoch, super::EpochSource::Bt).unwrap()
+}
+
+/// The interpreter and the JIT (translating every block at once, so that
+/// translated code runs the user processes' translated loads and stores
+/// through the data TLB, in two spaces with different protection IDs)
+/// run the guest kernel in lockstep with random budgets: at every stop
+/// the CPU state, the privileged state (TLBs with their bits, timer,
+/// interruption queues) and all of RAM must be identical.
+#[test]
+fn the_kernel_runs_identically_under_both_engines_at_every_stop() {
+    use crate::user_mode::EngineKind;
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut random = move |below: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % below
+    };
+    let epoch = super::DEFAULT_SYSTEM_EPOCH;
+    let mut a = boot_kernel(EngineKind::Interp, epoch);
+    let mut b = boot_kernel(EngineKind::Jit(JitConfig { hot: 1, ..JitConfig::default() }), epoch);
+    let (mut stops, mut limit) = (0, 0);
+    loop {
+        // Mostly short runs, sometimes long ones.
+        limit += if random(8) == 0 { random(20_000) } else { random(300) } + 1;
+        let (end_a, end_b) = (a.advance(limit).unwrap(), b.advance(limit).unwrap());
+        stops += 1;
+        assert_eq!(a.cpu, b.cpu, "CPU state at stop {stops} (limit {limit})");
+        assert_eq!(a.ctl, b.ctl, "privileged state at stop {stops}");
+        assert_eq!(end_a, end_b);
+        let pages = super::board::RAM_BYTES / 4096;
+        if let Some(page) = (0..pages).find(|&p| a.ram.page_bytes(p) != b.ram.page_bytes(p)) {
+            panic!("RAM page {page:#x} differs at stop {stops} (retired {})", a.cpu.retired);
+        }
+        if end_a.is_some() {
+            break;
+        }
+    }
+    assert!(stops > 300, "{stops} stops");
+    assert_eq!(a.report.epoch_hashes, b.report.epoch_hashes);
+}
