@@ -20,6 +20,7 @@ use cranelift_codegen::ir::{
     types, AbiParam, Block, InstBuilder, InstructionData, MemFlagsData, Opcode, SigRef, Signature,
     StackSlot, StackSlotData, StackSlotKind, Type, Value, ValueDef,
 };
+use cranelift_codegen::cursor::{Cursor, FuncCursor};
 use cranelift_codegen::isa::TargetFrontendConfig;
 use cranelift_frontend::{FunctionBuilder, Variable};
 
@@ -93,7 +94,9 @@ enum Init {
     Cpu(i32, Type),
     /// Loaded from the JIT context.
     Ctx(i32, Type),
-    Const(Type, i64),
+    /// A constant made in the entry block (shared with loops back to the
+    /// start, so the variable needs no block parameter there).
+    Value(Value),
 }
 
 /// The queue, nullification and count variables. Before each instruction
@@ -182,15 +185,25 @@ pub(super) struct Lower<'f> {
     /// Guest address of the block.
     start: u32,
     entry: Block,
+    /// Where the variables get their initial values (after the budget check).
+    loads: Block,
     body: Block,
-    /// Instructions the budget still allows after block entry (I64).
-    limit: Variable,
+    /// Instructions the budget still allows on block entry (I64, the
+    /// function's third parameter).
+    remaining: Value,
+    /// The queue on entry (front, back, N), as constants of the `loads` block.
+    entry_queue: (Value, Value, Value),
     /// The back of the queue before the current instruction, when fixed.
     static_back: Option<u32>,
     /// Re-execute exits, filled once the block's dirty set is final.
     reexecute_exits: Vec<Block>,
     /// Some instruction changes the space (`be`).
     space_changed: bool,
+    /// The space variables are read. Until a space changes they hold the
+    /// entry spaces, which are equal (a plain block entry) and already in
+    /// the CPU state: blocks that neither change nor read them never load
+    /// or store them.
+    spaces_read: bool,
     cpu: Value,
     ctx: Value,
     frontend: TargetFrontendConfig,
@@ -249,8 +262,19 @@ impl<'f> Lower<'f> {
         b.func.layout.append_block(entry);
         let cpu = b.block_params(entry)[0];
         let ctx = b.block_params(entry)[1];
+        let remaining = b.block_params(entry)[2];
+        let loads = b.create_block();
+        b.func.layout.append_block(loads);
+        // The entry constants go into `loads` now, before any use, so that
+        // loops back to the start can share them.
+        let mut at_loads = FuncCursor::new(b.func).at_bottom(loads);
+        let entry_queue = (
+            at_loads.ins().iconst(types::I32, pc as i64),
+            at_loads.ins().iconst(types::I32, pc.wrapping_add(4) as i64),
+            at_loads.ins().iconst(types::I8, 0),
+        );
+        let zero_count = at_loads.ins().iconst(types::I64, 0);
         let body = b.create_block();
-        let limit = b.declare_var(types::I64);
         let mut inits = Vec::new();
         let mut var = |b: &mut FunctionBuilder, ty: Type, init: Init| {
             let v = b.declare_var(ty);
@@ -258,31 +282,27 @@ impl<'f> Lower<'f> {
             v
         };
         let q = Queue {
-            front: var(&mut b, types::I32, Init::Const(types::I32, pc as i64)),
-            back: var(&mut b, types::I32, Init::Const(types::I32, pc.wrapping_add(4) as i64)),
-            front_space: var(
-                &mut b,
-                types::I32,
-                Init::Cpu(offset_of!(CpuState, iasq_front) as i32, types::I32),
-            ),
-            back_space: var(
-                &mut b,
-                types::I32,
-                Init::Cpu(offset_of!(CpuState, iasq_back) as i32, types::I32),
-            ),
-            n: var(&mut b, types::I8, Init::Const(types::I8, 0)),
-            count: var(&mut b, types::I64, Init::Const(types::I64, 0)),
+            front: var(&mut b, types::I32, Init::Value(entry_queue.0)),
+            back: var(&mut b, types::I32, Init::Value(entry_queue.1)),
+            // Loaded in `finish` if read (see `Lower::spaces_read`).
+            front_space: b.declare_var(types::I32),
+            back_space: b.declare_var(types::I32),
+            n: var(&mut b, types::I8, Init::Value(entry_queue.2)),
+            count: var(&mut b, types::I64, Init::Value(zero_count)),
         };
         b.switch_to_block(body);
         Lower {
             b,
             start: pc,
             entry,
+            loads,
             body,
-            limit,
+            remaining,
+            entry_queue,
             static_back: None,
             reexecute_exits: Vec::new(),
             space_changed: false,
+            spaces_read: false,
             cpu,
             ctx,
             frontend,
@@ -423,8 +443,7 @@ impl<'f> Lower<'f> {
                     let out = self.b.create_block();
                     let count = self.b.use_var(self.q.count);
                     let need = self.b.ins().iadd_imm_s(count, max_count as i64);
-                    let limit = self.b.use_var(self.limit);
-                    let fits = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, need, limit);
+                    let fits = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, need, self.remaining);
                     self.b.ins().brif(fits, again, &[], out, &[]);
                     self.b.seal_block(out);
                     Some(out)
@@ -434,9 +453,7 @@ impl<'f> Lower<'f> {
                 };
                 self.b.seal_block(again);
                 self.b.switch_to_block(again);
-                let front = self.b.ins().iconst(types::I32, self.start as i64);
-                let back = self.b.ins().iconst(types::I32, self.start.wrapping_add(4) as i64);
-                let n = self.b.ins().iconst(types::I8, 0);
+                let (front, back, n) = self.entry_queue;
                 self.b.def_var(self.q.front, front);
                 self.b.def_var(self.q.back, back);
                 self.b.def_var(self.q.n, n);
@@ -448,6 +465,7 @@ impl<'f> Lower<'f> {
             }
         }
         self.write_state();
+        let left = self.remaining_left();
         let sig = *self.block_sig.get_or_insert_with(|| {
             let sig = self.b.func.signature.clone();
             self.b.import_signature(sig)
@@ -467,6 +485,7 @@ impl<'f> Lower<'f> {
             let ctx_at = offset_of!(JitContext, exit_slot) as i32;
             self.b.ins().store(state_flags(), at, self.ctx, ctx_at);
             self.write_queue(false);
+            self.store_remaining(left);
             self.ret(EXIT_CONTINUE);
             self.b.switch_to_block(go);
             code
@@ -485,6 +504,7 @@ impl<'f> Lower<'f> {
             self.b.seal_block(back);
             self.b.switch_to_block(back);
             self.write_queue(false);
+            self.store_remaining(left);
             self.ret(EXIT_CONTINUE);
             self.b.switch_to_block(go);
             self.b.ins().load(types::I64, state_flags(), entry, FAST_ENTRY_CODE as i32)
@@ -494,7 +514,7 @@ impl<'f> Lower<'f> {
         if self.space_changed {
             self.write_spaces();
         }
-        self.b.ins().return_call_indirect(sig, code, &[self.cpu, self.ctx]);
+        self.b.ins().return_call_indirect(sig, code, &[self.cpu, self.ctx, left]);
     }
 
     fn ret(&mut self, code: u32) {
@@ -513,26 +533,11 @@ impl<'f> Lower<'f> {
             self.b.switch_to_block(block);
             self.exit(EXIT_REEXECUTE, true);
         }
-        let loads = self.b.create_block();
-        let mut limit = None;
+        let loads = self.loads;
         self.b.switch_to_block(self.entry);
         if self.icount {
             let nofit = self.b.create_block();
-            let retired = self.b.ins().load(
-                types::I64,
-                state_flags(),
-                self.cpu,
-                offset_of!(CpuState, retired) as i32,
-            );
-            let stop_at = self.b.ins().load(
-                types::I64,
-                state_flags(),
-                self.ctx,
-                offset_of!(JitContext, stop_at) as i32,
-            );
-            let need = self.b.ins().iadd_imm_s(retired, max_count as i64);
-            let fits = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, need, stop_at);
-            limit = Some(self.b.ins().isub(stop_at, retired));
+            let fits = self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, self.remaining, max_count as i64);
             self.b.ins().brif(fits, loads, &[], nofit, &[]);
             self.b.seal_block(nofit);
             self.b.switch_to_block(nofit);
@@ -548,6 +553,7 @@ impl<'f> Lower<'f> {
             ] {
                 self.b.ins().store(state_flags(), v, self.cpu, at as i32);
             }
+            self.store_remaining(self.remaining);
             self.ret(EXIT_NOFIT);
         } else {
             self.b.ins().jump(loads, &[]);
@@ -559,12 +565,18 @@ impl<'f> Lower<'f> {
             let v = match init {
                 Init::Cpu(at, ty) => self.b.ins().load(ty, state_flags(), self.cpu, at),
                 Init::Ctx(at, ty) => self.b.ins().load(ty, state_flags(), self.ctx, at),
-                Init::Const(ty, v) => self.b.ins().iconst(ty, v),
+                Init::Value(v) => v,
             };
             self.b.def_var(var, v);
         }
-        if let Some(limit) = limit {
-            self.b.def_var(self.limit, limit);
+        if self.spaces_read {
+            for (var, at) in [
+                (self.q.front_space, offset_of!(CpuState, iasq_front)),
+                (self.q.back_space, offset_of!(CpuState, iasq_back)),
+            ] {
+                let v = self.b.ins().load(types::I32, state_flags(), self.cpu, at as i32);
+                self.b.def_var(var, v);
+            }
         }
         self.b.ins().jump(self.body, &[]);
         self.b.seal_block(self.body);
@@ -585,15 +597,18 @@ impl<'f> Lower<'f> {
     /// the sequential successor) the back.
     fn advance(&mut self, next: Option<Value>, next_space: Option<Value>, nullify: Option<Value>) {
         let back = self.b.use_var(self.q.back);
-        let back_space = self.b.use_var(self.q.back_space);
         let next = next.unwrap_or_else(|| self.b.ins().iadd_imm_s(back, 4));
-        let next_space = next_space.unwrap_or(back_space);
         let n = nullify.unwrap_or_else(|| self.b.ins().iconst(types::I8, 0));
         self.b.def_var(self.q.front, back);
         self.b.def_var(self.q.back, next);
-        self.b.def_var(self.q.front_space, back_space);
-        self.b.def_var(self.q.back_space, next_space);
         self.b.def_var(self.q.n, n);
+        if self.space_changed || next_space.is_some() {
+            self.spaces_read = true;
+            let back_space = self.b.use_var(self.q.back_space);
+            let next_space = next_space.unwrap_or(back_space);
+            self.b.def_var(self.q.front_space, back_space);
+            self.b.def_var(self.q.back_space, next_space);
+        }
     }
 
     /// Writes the state back and returns `code`. `executing`: the state is
@@ -602,10 +617,31 @@ impl<'f> Lower<'f> {
     fn exit(&mut self, code: u32, executing: bool) {
         self.write_state();
         self.write_queue(executing);
+        let left = self.remaining_left();
+        self.store_remaining(left);
         self.ret(code);
     }
 
-    /// Writes the registers the block changed and the retired count.
+    /// The budget left after the instructions retired so far (the entry's
+    /// when not counting).
+    fn remaining_left(&mut self) -> Value {
+        if !self.icount {
+            return self.remaining;
+        }
+        let count = self.b.use_var(self.q.count);
+        self.b.ins().isub(self.remaining, count)
+    }
+
+    /// Hands the budget left to the runtime (which derives the retired
+    /// count from it) on a return.
+    fn store_remaining(&mut self, left: Value) {
+        if self.icount {
+            let at = offset_of!(JitContext, remaining) as i32;
+            self.b.ins().store(state_flags(), left, self.ctx, at);
+        }
+    }
+
+    /// Writes the registers the block changed.
     fn write_state(&mut self) {
         for slot in 0..SLOTS {
             if self.dirty & (1u128 << slot) != 0 {
@@ -613,13 +649,6 @@ impl<'f> Lower<'f> {
                 let v = self.b.use_var(var);
                 self.b.ins().store(state_flags(), v, self.cpu, slot_place(slot).0);
             }
-        }
-        if self.icount {
-            let at = offset_of!(CpuState, retired) as i32;
-            let retired = self.b.ins().load(types::I64, state_flags(), self.cpu, at);
-            let count = self.b.use_var(self.q.count);
-            let retired = self.b.ins().iadd(retired, count);
-            self.b.ins().store(state_flags(), retired, self.cpu, at);
         }
     }
 
@@ -632,7 +661,9 @@ impl<'f> Lower<'f> {
             let v = self.b.use_var(var);
             self.b.ins().store(state_flags(), v, self.cpu, at as i32);
         }
-        self.write_spaces();
+        if self.space_changed {
+            self.write_spaces();
+        }
         let n = if executing {
             self.b.ins().iconst(types::I32, 0)
         } else {
@@ -938,6 +969,7 @@ impl Emitter for Lower<'_> {
         }
     }
     fn iasq_back(&mut self) -> Value {
+        self.spaces_read = true;
         self.b.use_var(self.q.back_space)
     }
     fn psw(&mut self) -> Value {

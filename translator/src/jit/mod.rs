@@ -30,6 +30,18 @@
 //! [`Engine::invalidate`] for every range it writes on the guest's behalf
 //! (`read` buffers, signal frames, mappings, `brk`, emulated stores).
 //!
+//! The budget travels with execution: the runtime passes the instructions
+//! it still allows to the first block, each block checks it on entry and
+//! passes what is left to the block it chains to, and a block returning to
+//! the runtime leaves it in the [`JitContext`], from which the runtime
+//! derives `CpuState::retired`.
+//!
+//! # Profiling
+//!
+//! With `HBFT_PERF_MAP` set in the environment, every translated block is
+//! named `guest_<address>` in `/tmp/perf-<pid>.map`, where `perf report`
+//! finds it.
+//!
 //! # `icount` off
 //!
 //! [`JitConfig::icount`] `false` removes the injected counter (the entry
@@ -41,6 +53,8 @@
 mod block;
 mod cache;
 mod lower;
+
+use std::io::Write as _;
 
 use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::{types, AbiParam, InstBuilder, Signature};
@@ -78,8 +92,10 @@ struct JitContext {
     code_pages: *const u8,
     /// Dirty bit per guest page.
     dirty: *mut u64,
-    /// `retired` value at which the budget is spent.
-    stop_at: u64,
+    /// Instructions the budget still allows, as left by the last block
+    /// that returned (blocks pass it to each other as an argument; the
+    /// runtime derives `CpuState::retired` from it).
+    remaining: u64,
     /// Guest address a `fic` flushed, or [`NO_FLUSH`].
     flush: u64,
     /// The direct-mapped block table (computed branches look up here).
@@ -91,9 +107,9 @@ struct JitContext {
 }
 
 /// The entry trampoline: calls block `code` (Cranelift's `tail`
-/// convention, so blocks can tail-call each other) as `(cpu, ctx)` and
-/// returns its exit code.
-type EnterFn = unsafe extern "C" fn(*mut CpuState, *mut JitContext, usize) -> u32;
+/// convention, so blocks can tail-call each other) as `(cpu, ctx,
+/// remaining)` and returns its exit code.
+type EnterFn = unsafe extern "C" fn(*mut CpuState, *mut JitContext, usize, u64) -> u32;
 
 /// How a [`Jit`] works; [`JitConfig::default`] is what `hbft run` uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,8 +175,8 @@ impl Compiler {
             .finish(settings::Flags::new(flags))
             .map_err(|e| host(&e))?;
         let mut signature = Signature::new(CallConv::Tail);
-        signature.params.push(AbiParam::new(types::I64));
-        signature.params.push(AbiParam::new(types::I64));
+        // The CPU state, the context, the budget left.
+        signature.params.extend([AbiParam::new(types::I64); 3]);
         signature.returns.push(AbiParam::new(types::I32));
         Ok(Compiler {
             isa,
@@ -187,7 +203,7 @@ impl Compiler {
     fn trampoline(&mut self) -> Option<&[u8]> {
         self.ctx.clear();
         let mut sig = Signature::new(self.isa.default_call_conv());
-        sig.params.extend([AbiParam::new(types::I64); 3]);
+        sig.params.extend([AbiParam::new(types::I64); 4]);
         sig.returns.push(AbiParam::new(types::I32));
         self.ctx.func.signature = sig;
         let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.builder);
@@ -195,11 +211,11 @@ impl Compiler {
         b.append_block_params_for_function_params(entry);
         b.switch_to_block(entry);
         b.seal_block(entry);
-        let &[cpu, ctx, code] = b.block_params(entry) else {
-            unreachable!("three parameters declared")
+        let &[cpu, ctx, code, remaining] = b.block_params(entry) else {
+            unreachable!("four parameters declared")
         };
         let block_sig = b.import_signature(self.signature.clone());
-        let call = b.ins().call_indirect(block_sig, code, &[cpu, ctx]);
+        let call = b.ins().call_indirect(block_sig, code, &[cpu, ctx, remaining]);
         let exit = b.inst_results(call)[0];
         b.ins().return_(&[exit]);
         b.finalize(self.isa.frontend_config());
@@ -230,6 +246,9 @@ pub struct Jit {
     stats: JitStats,
     /// The cached blocks access data through a [`DataTlb`].
     data_tlb: bool,
+    /// `/tmp/perf-PID.map`, when `HBFT_PERF_MAP` is set: names translated
+    /// blocks by guest address for `perf report`.
+    perf_map: Option<std::io::LineWriter<std::fs::File>>,
 }
 
 impl Jit {
@@ -252,7 +271,7 @@ impl Jit {
                 perms: std::ptr::null(),
                 code_pages: std::ptr::null(),
                 dirty: std::ptr::null_mut(),
-                stop_at: 0,
+                remaining: 0,
                 flush: NO_FLUSH,
                 fast_table: cache.fast_table(),
                 exit_slot: 0,
@@ -265,6 +284,10 @@ impl Jit {
             config,
             stats: JitStats::default(),
             data_tlb: false,
+            perf_map: std::env::var_os("HBFT_PERF_MAP").and_then(|_| {
+                let path = format!("/tmp/perf-{}.map", std::process::id());
+                std::fs::File::create(path).ok().map(std::io::LineWriter::new)
+            }),
         })
     }
 
@@ -283,7 +306,6 @@ impl Jit {
         self.ctx.perms = mem.perm_table();
         self.ctx.dirty = mem.dirty_bitmap();
         self.ctx.code_pages = self.interp.code_pages_mut().as_ptr();
-        self.ctx.stop_at = stop_at;
         self.ctx.data_tlb = mem.data_tlb();
         // Blocks access data one way or the other: keep only those of
         // the way this memory asks for.
@@ -332,7 +354,10 @@ impl Jit {
             // signature, entered through the trampoline; the context points
             // at `mem`'s tables, which outlive this call, and at the cache's
             // table and slots, which change only between blocks.
-            let exit = unsafe { (self.enter)(cpu, &mut *self.ctx, code) };
+            let exit = unsafe { (self.enter)(cpu, &mut *self.ctx, code, stop_at - cpu.retired) };
+            if self.config.icount {
+                cpu.retired = stop_at - self.ctx.remaining;
+            }
             match exit {
                 EXIT_NOFIT => return self.interpret(cpu, mem, stop_at - cpu.retired),
                 EXIT_REEXECUTE => match self.interpret(cpu, mem, 1) {
@@ -417,7 +442,13 @@ impl Jit {
         let slots = self.cache.free_slots();
         let (code, used) = self.compiler.compile(mem, pc, self.config.icount, self.data_tlb, slots)?;
         self.stats.translated += 1;
-        Some(self.cache.insert(pc, code, used))
+        let len = code.len();
+        let at = self.cache.insert(pc, code, used);
+        if let (Some(map), Ok(at)) = (&mut self.perf_map, &at) {
+            // Profiling aid only: a failed write loses symbols, not guest state.
+            let _ = writeln!(map, "{at:x} {len:x} guest_{pc:08x}");
+        }
+        Some(at)
     }
 }
 
