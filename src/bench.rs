@@ -65,7 +65,7 @@ pub fn bench(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let mut sections = Vec::new();
     for experiment in experiments::EXPERIMENTS.iter().filter(|e| name == "all" || e.name == name) {
-        let section = experiments::run(experiment, &settings, &harness)?;
+        let section = experiments::run(experiment, &settings, &harness).inspect_err(|_| link::await_interrupt_exit())?;
         eprintln!("hbft bench: {} done", experiment.name);
         sections.push(section);
     }
@@ -114,6 +114,7 @@ pub struct Sample {
 /// exit: benchmarks only time successful runs.
 pub fn time_once(cmd: &mut Command, limit: Duration) -> anyhow::Result<Sample> {
     let shown = format!("{cmd:?}");
+    dies_with_us(cmd);
     cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let start = Instant::now();
     let mut child = cmd.spawn().with_context(|| format!("cannot start {shown}"))?;
@@ -135,6 +136,28 @@ pub fn time_once(cmd: &mut Command, limit: Duration) -> anyhow::Result<Sample> {
         bail!("{shown} failed ({status}): {first}");
     }
     Ok(Sample { elapsed, stdout, stderr })
+}
+
+/// Makes the child die (SIGKILL) when hbft bench does, however it ends:
+/// Ctrl-C, an error or a SIGKILL of its own. No replica or guest outlives
+/// an experiment.
+pub fn dies_with_us(cmd: &mut Command) -> &mut Command {
+    use std::os::unix::process::CommandExt;
+    let parent = std::process::id();
+    // SAFETY: prctl, getppid and _exit are async-signal-safe, as code
+    // between fork and exec must be.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The parent may have died before prctl: then nobody will signal us.
+            if libc::getppid() as u32 != parent {
+                libc::_exit(1);
+            }
+            Ok(())
+        })
+    }
 }
 
 fn read_all(r: &mut impl std::io::Read) -> Vec<u8> {

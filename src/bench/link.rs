@@ -13,24 +13,42 @@
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 
-/// Namespaces alive now, deleted by the Ctrl-C handler.
-static NAMESPACES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+/// Namespaces alive now and their host-side veth ends, deleted by the
+/// Ctrl-C handler.
+static NAMESPACES: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
+
+/// Set by the Ctrl-C handler before it cleans up.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 /// On Ctrl-C or SIGTERM: delete the experiment's namespaces and exit 130.
-/// (The guests' processes share our process group and get the signal too.)
+/// (Replicas and guests die with us: see [`crate::bench::dies_with_us`].)
 pub fn install_cleanup() {
     let _ = ctrlc::set_handler(|| {
-        for ns in NAMESPACES.lock().map(|v| v.clone()).unwrap_or_default() {
-            let _ = Command::new("ip").args(["netns", "del", &ns]).status();
+        INTERRUPTED.store(true, Ordering::SeqCst);
+        for (ns, outer_dev) in NAMESPACES.lock().map(|v| v.clone()).unwrap_or_default() {
+            // The kernel removes a deleted namespace's veth pair only later;
+            // delete the host end now so nothing is left when we exit.
+            let _ = ip(&["link", "del", &outer_dev]);
+            let _ = ip(&["netns", "del", &ns]);
         }
         eprintln!("hbft bench: interrupted; namespaces removed");
         std::process::exit(130);
     });
+}
+
+/// An experiment failed: if that is because Ctrl-C killed its replicas,
+/// waits for the handler to finish cleaning up and exit 130, so that the
+/// exit status says "interrupted" rather than the replicas' failure.
+pub fn await_interrupt_exit() {
+    while INTERRUPTED.load(Ordering::SeqCst) {
+        std::thread::park();
+    }
 }
 
 /// How the shaped links of one experiment are made.
@@ -176,7 +194,7 @@ impl Netns {
             subnet,
         };
         ip(&["netns", "add", &ns.name])?;
-        NAMESPACES.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.push(ns.name.clone());
+        NAMESPACES.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.push((ns.name.clone(), ns.outer_dev.clone()));
         // From here on, drop removes what was made.
         let outer_addr = format!("10.213.{subnet}.1/30");
         let inner_addr = format!("{}/30", ns.inner_addr());
@@ -226,7 +244,7 @@ impl Drop for Netns {
         let _ = ip(&["link", "del", &self.outer_dev]);
         let _ = ip(&["netns", "del", &self.name]);
         if let Ok(mut v) = NAMESPACES.lock() {
-            v.retain(|n| n != &self.name);
+            v.retain(|(n, _)| n != &self.name);
         }
     }
 }

@@ -159,6 +159,7 @@ impl Harness {
     }
 
     fn replica(&self, mut cmd: Command, guest: &Guest, epoch: u64, timeout_ms: u64, role: &[&str]) -> Command {
+        crate::bench::dies_with_us(&mut cmd);
         cmd.args(role).arg("--output").arg(self.path("replicated.out")).arg("--key-file").arg(self.path("key"));
         cmd.args(["--stats", "--engine", self.engine, "--epoch", &epoch.to_string(), "--timeout", &timeout_ms.to_string(), "--"]);
         cmd.arg(&guest.file).args(&guest.args);
