@@ -11,47 +11,7 @@
 #include <stdio.h>
 #include <sys/mman.h>
 
-typedef int (*fn)(int);
-
-#define CALLS 5000
-
-/* ldo k(%r26),%r28: the argument plus k, 14-bit low-sign immediate. */
-static unsigned ldo_arg_plus(int k)
-{
-    unsigned im14 = ((unsigned)k & 0x1fff) << 1 | (k < 0);
-    return 0x375c0000u | im14;
-}
-
-/* A function returning its argument plus k: ldo; bv %r0(%r2); nop. */
-static void emit(unsigned *at, int k)
-{
-    at[0] = ldo_arg_plus(k);
-    at[1] = 0xe840c000u; /* bv %r0(%r2) */
-    at[2] = 0x08000240u; /* nop */
-}
-
-/* Write back the data cache and drop the instruction cache lines. */
-static void flush(void *p, unsigned len)
-{
-    char *c = p;
-    for (unsigned i = 0; i < len; i += 4) {
-        __asm__ volatile("fdc 0(%0)\n\tsync\n\tfic 0(%%sr4,%0)\n\tsync" : : "r"(c + i) : "memory");
-    }
-}
-
-static int failures;
-
-/* Calls f CALLS times and checks the sum against the constant k. */
-static void run(const char *what, fn f, int k)
-{
-    long sum = 0, want = 0;
-    for (int i = 0; i < CALLS; i++) {
-        sum += f(i);
-        want += i + k;
-    }
-    printf("%s: k=%d sum=%ld%s\n", what, k, sum, sum == want ? "" : " WRONG");
-    failures += sum != want;
-}
+#include "code_gen.h"
 
 int main(void)
 {
