@@ -138,6 +138,15 @@ pub fn report_end(report: &RunReport, stats: bool) {
             report.host_time.as_secs_f64(),
             report.mips()
         );
+        let lateness = &report.timer_lateness;
+        if let Some(mean) = lateness.mean() {
+            eprintln!(
+                "hbft: timer interrupts: {} delivered, {:.1} us late on average, {:.1} us at most",
+                lateness.deliveries,
+                mean.as_secs_f64() * 1e6,
+                lateness.max.as_secs_f64() * 1e6
+            );
+        }
     }
 }
 

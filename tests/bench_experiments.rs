@@ -106,6 +106,7 @@ const FIGURES: &[(&str, &[&str])] = &[
     ("epoch_length", &["cpu-bound / sync epoch", "cpu-bound / sync output", "io-bound / sync epoch", "io-bound / sync output"]),
     ("link_cpu_bound", &["loopback", "+0.1 ms", "+1 ms", "+10 ms", "10 Mbit/s"]),
     ("link_io_bound", &["loopback", "+0.1 ms", "+1 ms", "+10 ms", "10 Mbit/s"]),
+    ("interrupt_lateness", &["jit mean", "jit max", "interp mean", "interp max"]),
     ("interrupt_latency_instructions", &["jit", "interp", "epoch length"]),
     ("interrupt_latency_us", &["jit", "interp"]),
     ("interrupt_throughput", &["jit", "interp"]),

@@ -57,3 +57,24 @@ fn guest_exit_status_and_arguments_pass_through() {
     assert_eq!(out.code(), Some(1), "a missing input file makes echo_stdin exit 1");
     assert!(out.stderr_str().contains("/nonexistent/input"), "{}", out.stderr_str());
 }
+
+/// `--stats` reports how late timer interrupts were delivered: one
+/// delivery per signal the timer guest waits for at least, and a lateness
+/// that cannot be negative and is at most the run's wall time.
+#[test]
+fn stats_report_timer_interrupt_lateness() {
+    let timers = prebuilt_guests().into_iter().find(|g| g.name == "timer_signals-O2").unwrap();
+    let out = run_with(
+        command(common::hbft(), ["run", "--stats", "--epoch", "65536"]).arg(&timers.path).arg("5"),
+        None,
+        Some(Duration::from_secs(60)),
+    );
+    assert!(out.success(), "{}", out.stderr_str());
+    let err = out.stderr_str();
+    let line = err.lines().find_map(|l| l.strip_prefix("hbft: timer interrupts: ")).unwrap_or_else(|| panic!("no lateness line: {err}"));
+    let numbers: Vec<f64> = line.split(' ').filter_map(|w| w.trim_end_matches(',').parse().ok()).collect();
+    let [deliveries, mean, max] = numbers[..] else { panic!("unexpected lateness line: {line}") };
+    // timer_signals 5: 5 SIGALRM, 2 SIGUSR1 and the poll wake-up.
+    assert!(deliveries >= 8.0, "{line}");
+    assert!(0.0 <= mean && mean <= max && max < 60e6, "{line}");
+}

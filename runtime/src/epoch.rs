@@ -13,6 +13,7 @@
 //! [`EpochEnd`]: crate::journal::EpochEnd
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use crate::journal::Interrupt;
 use crate::linux::timers::Timers;
@@ -100,17 +101,41 @@ pub fn wait_for_interrupt(timers: &Timers) {
     }
 }
 
+/// How late timer interrupts reached the guest: the host time from a
+/// timer's deadline to the epoch end that delivered it, over a live run.
+/// A measurement for `--stats`, never guest-visible.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimerLateness {
+    pub deliveries: u64,
+    pub total: Duration,
+    pub max: Duration,
+}
+
+impl TimerLateness {
+    fn record(&mut self, late_ns: i64) {
+        let late = Duration::from_nanos(late_ns.max(0) as u64);
+        self.deliveries += 1;
+        self.total += late;
+        self.max = self.max.max(late);
+    }
+
+    pub fn mean(&self) -> Option<Duration> {
+        (self.deliveries > 0).then(|| self.total / self.deliveries as u32)
+    }
+}
+
 /// The interrupts that arrived during the epoch now ending, as the live run
 /// observes them: host signals received since the last call, and timers
-/// whose deadline has passed. Sorted, so the delivery order is a function
-/// of the set alone.
-pub fn collect_live_interrupts(timers: &Timers) -> Vec<Interrupt> {
+/// whose deadline has passed (their lateness goes to `lateness`). Sorted,
+/// so the delivery order is a function of the set alone.
+pub fn collect_live_interrupts(timers: &Timers, lateness: &mut TimerLateness) -> Vec<Interrupt> {
     let mut interrupts: Vec<Interrupt> = Vec::new();
     if timers.next_deadline().is_some() {
         let now = host_monotonic_nanos();
-        interrupts.extend(
-            timers.expired(now).into_iter().map(|(timer, expirations)| Interrupt::Timer { timer, expirations }),
-        );
+        for expiry in timers.expired(now) {
+            lateness.record(expiry.late_ns);
+            interrupts.push(Interrupt::Timer { timer: expiry.timer, expirations: expiry.expirations });
+        }
     }
     let received = RECEIVED.swap(0, Ordering::SeqCst);
     interrupts.extend(FORWARDED.iter().filter(|&&sig| received & (1 << sig) != 0).map(|&sig| Interrupt::HostSignal(sig as u32)));

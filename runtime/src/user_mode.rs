@@ -14,7 +14,7 @@ use hbft_translator::jit::{Jit, JitConfig, JitError};
 use hbft_translator::memory::MemFault;
 use hbft_translator::state::{cr, CpuState};
 
-use crate::epoch::{collect_live_interrupts, forward_host_signals, DEFAULT_EPOCH};
+use crate::epoch::{collect_live_interrupts, forward_host_signals, TimerLateness, DEFAULT_EPOCH};
 use crate::journal::{
     describe, reopen_files, Entry, EpochEnd, EpochSink, EpochSource, EpochStart, GoLiveError, Interrupt,
     JournalError, RecordingEnvironment, Recorder, ReplayEnvironment, ReplayError, ReplayOutput, Replayer, RunEnd,
@@ -185,6 +185,8 @@ pub struct RunReport {
     /// A replaying run that continued live: the first live epoch and the
     /// retired count there.
     pub went_live: Option<(u64, u64)>,
+    /// How late the live epochs delivered timer interrupts.
+    pub timer_lateness: TimerLateness,
 }
 
 impl RunReport {
@@ -210,6 +212,7 @@ pub struct UserMode {
     /// Present when the run is journaled or replayed.
     hasher: Option<StateHasher>,
     went_live: Option<(u64, u64)>,
+    timer_lateness: TimerLateness,
     /// The guest waits in pause/sigsuspend; the mask to restore.
     suspended: Option<u64>,
     /// Host SIGHUP/SIGINT/SIGTERM go to the guest at epoch ends. Not with
@@ -279,6 +282,7 @@ impl UserMode {
             journal,
             hasher,
             went_live: None,
+            timer_lateness: TimerLateness::default(),
             suspended: None,
             forward_signals: config.engine.counts_exactly(),
         })
@@ -320,6 +324,7 @@ impl UserMode {
             epochs: self.epoch,
             events,
             went_live: self.went_live,
+            timer_lateness: self.timer_lateness,
         })
     }
 
@@ -399,7 +404,7 @@ impl UserMode {
         let (epoch, retired) = (self.epoch, self.cpu.retired);
         let interrupts = match &self.journal {
             Journal::Live(recorder) => {
-                let interrupts = collect_live_interrupts(self.process.timers());
+                let interrupts = collect_live_interrupts(self.process.timers(), &mut self.timer_lateness);
                 let end = EpochEnd { epoch, retired, interrupts, state_hash };
                 if let Some(recorder) = recorder {
                     recorder.borrow_mut().sink.epoch_end(&end).map_err(RunError::Sink)?;

@@ -35,6 +35,19 @@ pub struct Run {
     pub output: Vec<u8>,
     /// Retired instructions (`--stats`).
     pub instructions: u64,
+    /// How late timer interrupts were delivered (`--stats`): mean and
+    /// maximum µs from deadline to delivery, if any timer fired.
+    pub timer_lateness_us: Option<(f64, f64)>,
+}
+
+/// The mean and maximum of `hbft: timer interrupts: N delivered, MEAN us
+/// late on average, MAX us at most`.
+fn timer_lateness(stderr: &str) -> Option<(f64, f64)> {
+    let line = stderr.lines().rev().find_map(|l| l.strip_prefix("hbft: timer interrupts: "))?;
+    let (_, rest) = line.split_once(" delivered, ")?;
+    let (mean, rest) = rest.split_once(" us late on average, ")?;
+    let max = rest.strip_suffix(" us at most")?;
+    Some((mean.parse().ok()?, max.parse().ok()?))
 }
 
 /// A replicated run, timed at the primary.
@@ -72,8 +85,11 @@ impl PrimaryStats {
 /// Splits hbft's stderr into the guest's part and the count of hbft's
 /// final "hbft: N instructions retired ..." line.
 fn split_stats(stderr: &str) -> Option<(&str, u64)> {
-    let at = stderr.rfind("hbft: ")?;
-    let count = stderr[at + 6..].split(' ').next()?.parse().ok()?;
+    let (at, count) = stderr.rmatch_indices("hbft: ").find_map(|(at, _)| {
+        let line_start = at == 0 || stderr.as_bytes()[at - 1] == b'\n';
+        let (count, rest) = stderr[at + 6..].split_once(' ')?;
+        (line_start && rest.starts_with("instructions retired")).then(|| count.parse().ok()).flatten().map(|c| (at, c))
+    })?;
     Some((&stderr[..at], count))
 }
 
@@ -132,7 +148,7 @@ impl Harness {
         let Some((guest_stderr, instructions)) = split_stats(&stderr) else { bail!("{}: no instruction count in {stderr:?}", guest.name) };
         let mut output = s.stdout;
         output.extend_from_slice(guest_stderr.as_bytes());
-        Ok(Run { elapsed: s.elapsed, output, instructions })
+        Ok(Run { elapsed: s.elapsed, output, instructions, timer_lateness_us: timer_lateness(&stderr) })
     }
 
     /// `hbft system --stats OPTIONS --disk IMG KERNEL`: the guest kernel
@@ -149,7 +165,7 @@ impl Harness {
         let Some(instructions) = line["hbft system: ".len()..].split(' ').next().and_then(|n| n.parse().ok()) else {
             bail!("kernel: no instruction count in {line:?}")
         };
-        Ok((Run { elapsed: s.elapsed, output: s.stdout, instructions }, line.to_string()))
+        Ok((Run { elapsed: s.elapsed, output: s.stdout, instructions, timer_lateness_us: None }, line.to_string()))
     }
 
     /// The unreplicated baseline of the replicated runs: the same engine
@@ -299,5 +315,9 @@ mod tests {
         assert!((s.waited.as_secs_f64() - 0.0126).abs() < 1e-9);
         assert_eq!(PrimaryStats::parse("hbft: 5 instructions"), None);
         assert_eq!(split_stats("x\nhbft: 1489904 instructions retired in 0.076 s"), Some(("x\n", 1489904)));
+        let with_timers = "x\nhbft: 12 instructions retired in 0.076 s\nhbft: timer interrupts: 31 delivered, 412.5 us late on average, 980.0 us at most\n";
+        assert_eq!(split_stats(with_timers), Some(("x\n", 12)));
+        assert_eq!(timer_lateness(with_timers), Some((412.5, 980.0)));
+        assert_eq!(timer_lateness("hbft: 12 instructions retired in 0.076 s"), None);
     }
 }

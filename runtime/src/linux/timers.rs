@@ -63,16 +63,26 @@ pub struct Timers {
     timers: BTreeMap<TimerId, Timer>,
 }
 
+/// An armed timer whose deadline has passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Expiry {
+    pub timer: TimerId,
+    /// Periods that have passed (1 for a one-shot timer).
+    pub expirations: u64,
+    /// Host nanoseconds since the first of those deadlines.
+    pub late_ns: i64,
+}
+
 impl Timers {
     /// Armed timers whose deadline is at or before `now` (monotonic
-    /// nanoseconds), with how many periods have passed, in id order.
-    pub fn expired(&self, now: i64) -> Vec<(TimerId, u64)> {
+    /// nanoseconds), in id order.
+    pub fn expired(&self, now: i64) -> Vec<Expiry> {
         self.timers
             .iter()
             .filter_map(|(&id, t)| {
                 let deadline = t.deadline.filter(|&d| d <= now)?;
                 let periods = if t.interval > 0 { (now - deadline) / t.interval } else { 0 };
-                Some((id, periods as u64 + 1))
+                Some(Expiry { timer: id, expirations: periods as u64 + 1, late_ns: now - deadline })
             })
             .collect()
     }
@@ -312,10 +322,11 @@ mod tests {
         let timer = Timer { deadline: Some(1000), interval: 100, clock: 1, signal: SIGALRM, value: 0, overrun: 0 };
         timers.timers.insert(TimerId::Posix(0), timer);
         timers.timers.insert(TimerId::Real, Timer { deadline: Some(5000), interval: 0, ..timer });
-        assert_eq!(timers.expired(999), vec![]);
-        assert_eq!(timers.expired(1000), vec![(TimerId::Posix(0), 1)]);
-        assert_eq!(timers.expired(1250), vec![(TimerId::Posix(0), 3)]);
-        assert_eq!(timers.expired(5000), vec![(TimerId::Real, 1), (TimerId::Posix(0), 41)]);
+        let expired = |now| timers.expired(now).into_iter().map(|e| (e.timer, e.expirations, e.late_ns)).collect::<Vec<_>>();
+        assert_eq!(expired(999), vec![]);
+        assert_eq!(expired(1000), vec![(TimerId::Posix(0), 1, 0)]);
+        assert_eq!(expired(1250), vec![(TimerId::Posix(0), 3, 250)]);
+        assert_eq!(expired(5000), vec![(TimerId::Real, 1, 0), (TimerId::Posix(0), 41, 4000)]);
         assert_eq!(timers.next_deadline(), Some(1000));
     }
 }
