@@ -16,9 +16,14 @@
 //! write; the guest runs on meanwhile. At an epoch end the primary waits
 //! only if the backup is more than [`lag_window`] epochs behind.
 //!
-//! A thread reads the backup's frames: cumulative acks, a divergence
-//! report, or the backup's failure. A failed backup leaves the primary
-//! alone: it says so once and runs on unreplicated. A divergence stops it.
+//! The backup's frames (cumulative acks, a divergence report, or the
+//! backup's failure) are read by the run loop itself while it waits under
+//! the epoch rule: it needs them at no other time, and a frame the waiting
+//! thread reads itself costs one wake-up less per epoch than one relayed
+//! by another thread. Under the output rule a thread reads them, since
+//! held writes are released while the guest runs on. A failed backup
+//! leaves the primary alone: it says so once and runs on unreplicated. A
+//! divergence stops it.
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -28,7 +33,7 @@ use std::time::Instant;
 use hbft_runtime::journal::{EnvRecord, EpochEnd, EpochSink, JournalError, RunEnd};
 
 use crate::backup::lag_window;
-use crate::connection::{heartbeat_interval, Connection, Heartbeats, Receiver, Sender};
+use crate::connection::{heartbeat_interval, Connection, Heartbeats, PeerGone, Receiver, Sender};
 use crate::devices::{OutputPort, Release, ReleaseGate};
 use crate::frame::{DevicePositions, Message, StepResults};
 use crate::handshake::SyncRule;
@@ -52,6 +57,35 @@ struct Watch {
 }
 
 impl Watch {
+    /// Takes in what came from the backup; true once it is lost.
+    fn note(&mut self, received: Result<(u64, Message), PeerGone>) -> bool {
+        match received {
+            // Acks come from two threads of the backup: keep the highest.
+            Ok((_, Message::Ack { upto })) => self.acked = self.acked.max(Some(upto)),
+            Ok((_, Message::Diverged { epoch, detail })) => self.diverged = Some((epoch, detail)),
+            Ok((_, Message::Bye { .. })) => self.lost = Some("the backup stopped".into()),
+            Ok((_, other)) => self.lost = Some(format!("unexpected message of kind {} from the backup", other.kind())),
+            Err(gone) => self.lost = Some(gone.to_string()),
+        }
+        if let Some(lost) = self.lost.clone() {
+            // Said at detection: held output is released from now on, even
+            // while the guest does not wait for anything.
+            self.announce_alone(&lost);
+        }
+        self.lost.is_some()
+    }
+
+    /// Where the wait for frame `seq` stands; an error if the backup diverged.
+    fn outcome(&self, seq: u64) -> Result<Outcome, JournalError> {
+        if let Some((epoch, detail)) = &self.diverged {
+            return Err(format!("DIVERGENCE: the backup's state differs in epoch {epoch}: {detail}").into());
+        }
+        if self.acked.is_some_and(|acked| acked >= seq) {
+            return Ok(Outcome::Acked);
+        }
+        Ok(self.lost.clone().map_or(Outcome::Pending, Outcome::Lost))
+    }
+
     /// Says once that the primary goes on without its backup.
     fn announce_alone(&mut self, why: &str) {
         if !self.announced && !self.ending {
@@ -61,7 +95,27 @@ impl Watch {
     }
 }
 
+/// Where a wait for an acknowledgment stands.
+enum Outcome {
+    Pending,
+    Acked,
+    /// The backup is lost, and why.
+    Lost(String),
+}
+
 type Shared = Arc<(Mutex<Watch>, Condvar)>;
+
+fn lock(shared: &Shared) -> std::sync::MutexGuard<'_, Watch> {
+    shared.0.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Who reads the backup's frames.
+enum Acks {
+    /// A thread, which updates the shared watch (the output rule).
+    Thread(Shared),
+    /// The run loop, while it waits (the epoch rule).
+    RunLoop { receiver: Receiver, watch: Watch },
+}
 
 /// What forwarding cost, for `--stats`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -89,7 +143,7 @@ impl ForwardStats {
 pub struct PrimarySink {
     stats: Rc<Cell<ForwardStats>>,
     sender: Sender,
-    watch: Shared,
+    acks: Acks,
     sync: SyncRule,
     output: Option<OutputPort>,
     /// Set once the backup has failed: nothing is sent any more.
@@ -123,25 +177,10 @@ impl ReleaseGate for AckGate {
 }
 
 fn watch_backup(mut receiver: Receiver, watch: Shared) {
-    let (state, changed) = &*watch;
     loop {
         let received = receiver.recv();
-        let mut w = state.lock().unwrap_or_else(|e| e.into_inner());
-        match received {
-            // Acks come from two threads of the backup: keep the highest.
-            Ok((_, Message::Ack { upto })) => w.acked = w.acked.max(Some(upto)),
-            Ok((_, Message::Diverged { epoch, detail })) => w.diverged = Some((epoch, detail)),
-            Ok((_, Message::Bye { .. })) => w.lost = Some("the backup stopped".into()),
-            Ok((_, other)) => w.lost = Some(format!("unexpected message of kind {} from the backup", other.kind())),
-            Err(gone) => w.lost = Some(gone.to_string()),
-        }
-        let stop = w.lost.is_some();
-        if let Some(lost) = w.lost.clone() {
-            // Said at detection: held output is released from now on, even
-            // while the guest does not wait for anything.
-            w.announce_alone(&lost);
-        }
-        changed.notify_all();
+        let stop = lock(&watch).note(received);
+        watch.1.notify_all();
         if stop {
             return;
         }
@@ -160,17 +199,23 @@ impl PrimarySink {
     /// right after the handshake: a silent primary is presumed dead).
     pub fn start(conn: Connection, sync: SyncRule, timeout: std::time::Duration) -> PrimarySink {
         let Connection { sender, receiver } = conn;
-        let watch: Shared = Arc::default();
-        let shared = watch.clone();
-        std::thread::Builder::new()
-            .name("hbft-primary-watch".into())
-            .spawn(move || watch_backup(receiver, shared))
-            .expect("spawn backup watcher");
+        let acks = match sync {
+            SyncRule::Epoch => Acks::RunLoop { receiver, watch: Watch::default() },
+            SyncRule::Output => {
+                let watch: Shared = Arc::default();
+                let shared = watch.clone();
+                std::thread::Builder::new()
+                    .name("hbft-primary-watch".into())
+                    .spawn(move || watch_backup(receiver, shared))
+                    .expect("spawn backup watcher");
+                Acks::Thread(watch)
+            }
+        };
         let heartbeats = Some(Heartbeats::start(sender.clone(), heartbeat_interval(timeout)));
         PrimarySink {
             stats: Rc::default(),
             sender,
-            watch,
+            acks,
             sync,
             output: None,
             alone: false,
@@ -188,15 +233,23 @@ impl PrimarySink {
     /// The guest's output port, whose position goes with every epoch end.
     /// Under the output rule its writes are held until acknowledged.
     pub fn attach_output(&mut self, port: OutputPort) {
-        if self.sync == SyncRule::Output {
-            port.hold(Box::new(AckGate(self.watch.clone())));
+        if let Acks::Thread(watch) = &self.acks {
+            port.hold(Box::new(AckGate(watch.clone())));
         }
         self.output = Some(port);
     }
 
+    /// What is known of the backup.
+    fn with_watch<R>(&mut self, f: impl FnOnce(&mut Watch) -> R) -> R {
+        match &mut self.acks {
+            Acks::Thread(shared) => f(&mut lock(shared)),
+            Acks::RunLoop { watch, .. } => f(watch),
+        }
+    }
+
     fn go_alone(&mut self, why: &str) {
         if !self.alone {
-            self.watch.0.lock().unwrap_or_else(|e| e.into_inner()).announce_alone(why);
+            self.with_watch(|w| w.announce_alone(why));
             self.alone = true;
             self.heartbeats = None;
             self.sender.close();
@@ -236,23 +289,28 @@ impl PrimarySink {
     }
 
     fn wait_for(&mut self, seq: u64) -> Result<(), JournalError> {
-        let lost = {
-            let (state, changed) = &*self.watch;
-            let mut w = state.lock().unwrap_or_else(|e| e.into_inner());
-            loop {
-                if let Some((epoch, detail)) = &w.diverged {
-                    return Err(format!("DIVERGENCE: the backup's state differs in epoch {epoch}: {detail}").into());
+        let outcome = match &mut self.acks {
+            Acks::Thread(shared) => {
+                let mut w = lock(shared);
+                loop {
+                    match w.outcome(seq)? {
+                        Outcome::Pending => w = shared.1.wait(w).unwrap_or_else(|e| e.into_inner()),
+                        done => break done,
+                    }
                 }
-                if w.acked.is_some_and(|acked| acked >= seq) {
-                    return Ok(());
-                }
-                if let Some(lost) = &w.lost {
-                    break lost.clone();
-                }
-                w = changed.wait(w).unwrap_or_else(|e| e.into_inner());
             }
+            Acks::RunLoop { receiver, watch } => loop {
+                match watch.outcome(seq)? {
+                    Outcome::Pending => {
+                        watch.note(receiver.recv());
+                    }
+                    done => break done,
+                }
+            },
         };
-        self.go_alone(&lost);
+        if let Outcome::Lost(why) = outcome {
+            self.go_alone(&why);
+        }
         Ok(())
     }
 
@@ -271,10 +329,10 @@ impl PrimarySink {
     /// end is reported only then: a backup that has the end follows the
     /// primary to it and never goes live, so it must owe no output.
     fn wait_output_performed(&mut self) -> Result<(), JournalError> {
-        let Some(port) = &self.output else { return Ok(()) };
+        let Some(port) = self.output.clone() else { return Ok(()) };
         let started = Instant::now();
         while port.performed() < port.position() {
-            if let Some((epoch, detail)) = &self.watch.0.lock().unwrap_or_else(|e| e.into_inner()).diverged {
+            if let Some((epoch, detail)) = self.with_watch(|w| w.diverged.clone()) {
                 return Err(format!("DIVERGENCE: the backup's state differs in epoch {epoch}: {detail}").into());
             }
             std::thread::sleep(std::time::Duration::from_micros(200));
@@ -354,7 +412,7 @@ impl EpochSink for PrimarySink {
         // nothing in flight is lost to a connection reset.
         self.send_step();
         self.wait_output_performed()?;
-        self.watch.0.lock().unwrap_or_else(|e| e.into_inner()).ending = true;
+        self.with_watch(|w| w.ending = true);
         let seq = self.send(&Message::RunEnd(encode(end)));
         self.wait_ack(seq)?;
         self.send(&Message::Bye { status: end.exit_status });

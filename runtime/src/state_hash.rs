@@ -36,13 +36,16 @@ impl StateHasher {
     /// dirty bitmap.
     pub fn epoch_hash(&mut self, cpu: &CpuState, mem: &mut AddressSpace) -> u64 {
         for page in mem.take_dirty_pages() {
-            if let Some(old) = self.pages.remove(&page) {
+            let old = match mem.page_bytes(page) {
+                Some(bytes) => {
+                    let hash = xxh3_64(bytes);
+                    self.memory = self.memory.wrapping_add(page_term(page, hash));
+                    self.pages.insert(page, hash)
+                }
+                None => self.pages.remove(&page),
+            };
+            if let Some(old) = old {
                 self.memory = self.memory.wrapping_sub(page_term(page, old));
-            }
-            if let Some(bytes) = mem.page_bytes(page) {
-                let hash = xxh3_64(bytes);
-                self.pages.insert(page, hash);
-                self.memory = self.memory.wrapping_add(page_term(page, hash));
             }
         }
         let mut h = Xxh3::new();
@@ -63,8 +66,14 @@ fn page_term(page: u32, hash: u64) -> u64 {
 /// Carries into bits 4, 8, ..., 28 (the carry into bit 32 is `psw_cb_msb`).
 const PSW_CB_NIBBLE_CARRIES: u32 = 0x1111_1110;
 
-/// Every architected register the guest can observe, and the count.
-fn cpu_bytes(cpu: &CpuState) -> Vec<u8> {
+/// Architected words (general, space and control registers, the queue and
+/// the PSW) and doubles (floating-point registers and the count) hashed.
+const CPU_WORDS: usize = 32 + 8 + 32 + 10;
+const CPU_DOUBLES: usize = 32 + 1;
+
+/// Every architected register the guest can observe, and the count, as
+/// little-endian bytes: the words, then the doubles.
+fn cpu_bytes(cpu: &CpuState) -> [u8; 4 * CPU_WORDS + 8 * CPU_DOUBLES] {
     let queue_and_psw = [
         cpu.iaoq_front,
         cpu.iaoq_back,
@@ -79,9 +88,17 @@ fn cpu_bytes(cpu: &CpuState) -> Vec<u8> {
         cpu.psw,
         cpu.priv_level,
     ];
-    let words = cpu.gr.iter().chain(&cpu.sr).chain(&cpu.cr).chain(&queue_and_psw).flat_map(|w| w.to_le_bytes());
-    let doubles = cpu.fr.iter().chain(std::iter::once(&cpu.retired)).flat_map(|d| d.to_le_bytes());
-    words.chain(doubles).collect()
+    let mut bytes = [0u8; 4 * CPU_WORDS + 8 * CPU_DOUBLES];
+    let (words, doubles) = bytes.split_at_mut(4 * CPU_WORDS);
+    let word_values = cpu.gr.iter().chain(&cpu.sr).chain(&cpu.cr).chain(&queue_and_psw);
+    for (slot, word) in words.chunks_exact_mut(4).zip(word_values) {
+        slot.copy_from_slice(&word.to_le_bytes());
+    }
+    let double_values = cpu.fr.iter().chain(std::iter::once(&cpu.retired));
+    for (slot, double) in doubles.chunks_exact_mut(8).zip(double_values) {
+        slot.copy_from_slice(&double.to_le_bytes());
+    }
+    bytes
 }
 
 #[cfg(test)]
@@ -108,6 +125,22 @@ mod tests {
         let mut b = space();
         b.write_bytes(0x1000_2004, &[1, 2, 3]).unwrap();
         assert_eq!(StateHasher::new().epoch_hash(&cpu, &mut b), incremental);
+    }
+
+    #[test]
+    fn cpu_bytes_are_every_word_then_every_double_little_endian() {
+        let mut cpu = CpuState::at(0x1000);
+        cpu.gr[3] = 0x0102_0304;
+        cpu.fr[31] = 0x1122_3344_5566_7788;
+        cpu.retired = 42;
+        let psw_cb = cpu.psw_cb & PSW_CB_NIBBLE_CARRIES;
+        let queue = [cpu.iaoq_front, cpu.iaoq_back, cpu.iasq_front, cpu.iasq_back];
+        let psw = [cpu.psw_n, psw_cb, cpu.psw_cb_msb, cpu.psw_v, cpu.psw, cpu.priv_level];
+        let queue_and_psw: Vec<u32> = queue.into_iter().chain(psw).collect();
+        let words = cpu.gr.iter().chain(&cpu.sr).chain(&cpu.cr).chain(&queue_and_psw).flat_map(|w| w.to_le_bytes());
+        let doubles = cpu.fr.iter().chain(std::iter::once(&cpu.retired)).flat_map(|d| d.to_le_bytes());
+        let expected: Vec<u8> = words.chain(doubles).collect();
+        assert_eq!(cpu_bytes(&cpu).to_vec(), expected);
     }
 
     #[test]
