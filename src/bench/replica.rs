@@ -18,6 +18,8 @@ const KERNEL: &[u8] = include_bytes!("../../guests/prebuilt/system/kernel");
 
 /// A single run may take at most this long.
 const RUN_LIMIT: Duration = Duration::from_secs(600);
+/// How long a backup may take to finish after its primary did.
+const BACKUP_GRACE: Duration = Duration::from_secs(60);
 
 /// A guest program with its arguments.
 #[derive(Clone)]
@@ -213,11 +215,18 @@ impl Harness {
         let deadline = Instant::now() + RUN_LIMIT;
         let status = wait_with_deadline(&mut primary, deadline, "the primary");
         let elapsed = started.elapsed();
-        let backup_status = wait_with_deadline(&mut backup.child, deadline, "the backup");
-        let stderr: Vec<String> = drain(&lines).into_iter().map(|(_, l)| l).collect();
-        if !status?.success() {
+        if !status.as_ref().is_ok_and(|s| s.success()) {
+            // A primary that failed (to connect, say) may leave its backup
+            // listening for it: stop the backup rather than wait for it.
+            let _ = backup.child.kill();
+            let _ = backup.child.wait();
+            let stderr: Vec<String> = drain(&lines).into_iter().map(|(_, l)| l).collect();
+            status?;
             bail!("{} failed replicated: {}", guest.name, stderr.first().cloned().unwrap_or_default());
         }
+        // The backup finishes right after its primary (at most the lag window behind).
+        let backup_status = wait_with_deadline(&mut backup.child, Instant::now() + BACKUP_GRACE, "the backup");
+        let stderr: Vec<String> = drain(&lines).into_iter().map(|(_, l)| l).collect();
         backup_status?;
         if std::fs::read(self.path("replicated.out"))? != expected {
             bail!("{}: replicated output differs from the unreplicated run", guest.name);
