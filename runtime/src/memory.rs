@@ -197,6 +197,12 @@ impl AddressSpace {
         self.perms[(addr >> PAGE_SHIFT) as usize]
     }
 
+    /// Whether page number `page` was written (or mapped, unmapped,
+    /// reprotected) since the last `clear_dirty` or `take_dirty_pages`.
+    pub fn is_dirty(&self, page: u32) -> bool {
+        self.dirty.get((page >> 6) as usize).is_some_and(|w| w & (1 << (page & 63)) != 0)
+    }
+
     pub fn is_mapped(&self, addr: u32) -> bool {
         self.perms(addr) & PERM_MAPPED != 0
     }

@@ -13,6 +13,9 @@ const PAGES: usize = 1 << 20;
 /// One byte per 4 KiB guest page: nonzero when the page holds cached code.
 pub struct CodePages {
     bytes: Box<[u8]>,
+    /// Every page inserted since the list was last compacted (some may
+    /// have been removed since), for [`CodePages::pages`].
+    inserted: Vec<u32>,
 }
 
 impl Default for CodePages {
@@ -25,6 +28,7 @@ impl CodePages {
     pub fn new() -> CodePages {
         CodePages {
             bytes: vec![0; PAGES].into_boxed_slice(),
+            inserted: Vec::new(),
         }
     }
 
@@ -35,7 +39,20 @@ impl CodePages {
     }
 
     pub fn insert(&mut self, page: u32) {
-        self.bytes[page as usize & (PAGES - 1)] = 1;
+        let byte = &mut self.bytes[page as usize & (PAGES - 1)];
+        if *byte == 0 {
+            *byte = 1;
+            self.inserted.push(page & (PAGES as u32 - 1));
+        }
+    }
+
+    /// The pages holding cached code, in ascending order.
+    pub fn pages(&mut self) -> &[u32] {
+        let bytes = &self.bytes;
+        self.inserted.retain(|&p| bytes[p as usize] != 0);
+        self.inserted.sort_unstable();
+        self.inserted.dedup();
+        &self.inserted
     }
 
     /// Forgets the pages overlapping `len` bytes from `start`.
@@ -51,5 +68,24 @@ impl CodePages {
     /// The table's address, for translated code.
     pub fn as_ptr(&self) -> *const u8 {
         self.bytes.as_ptr()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_lists_what_is_cached_once_in_order() {
+        let mut code = CodePages::new();
+        for page in [7, 3, 7, 9] {
+            code.insert(page);
+        }
+        code.remove_range(9 * PAGE_SIZE, 1);
+        code.insert(3);
+        assert_eq!(code.pages(), [3, 7]);
+        code.remove_range(0, 8 * PAGE_SIZE);
+        code.insert(7);
+        assert_eq!(code.pages(), [7]);
     }
 }

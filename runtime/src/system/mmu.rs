@@ -19,9 +19,9 @@
 //! access here, and a RAM access that passed every check fills the entry
 //! of its kind. [`HostTables::refresh`] flushes the entries whenever
 //! something a check depended on may have changed. Instruction fetches are
-//! translated when code is decoded or compiled; the runtime drops those
-//! caches when the code context (space, privilege level, protection IDs,
-//! the ITLB) changes.
+//! translated when code is decoded or compiled; those caches are valid in
+//! one code context (space, privilege level, protection IDs, the ITLB),
+//! which has its own engine ([`super::engines`]).
 
 use std::cell::Cell;
 

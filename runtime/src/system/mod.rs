@@ -23,11 +23,13 @@
 //! With PSW D or C set the engines run on [`mmu::SystemMemory`], which
 //! translates through the guest's TLB; with both clear they run on RAM
 //! directly. Host-side caches of code (the interpreter's decodings, the
-//! JIT's blocks) are keyed by offset alone, so they are dropped whenever
-//! the code context they were filled in changes ([`CodeContext`]).
+//! JIT's blocks) are keyed by offset alone, so each code context has its
+//! own engine ([`engines`]); translated data accesses of the JIT go
+//! through a host data TLB ([`mmu::HostTables`]).
 
 pub mod board;
 pub mod control;
+pub mod engines;
 pub mod journal;
 pub mod mmu;
 pub mod privileged;
@@ -39,8 +41,7 @@ use std::time::{Duration, Instant};
 
 use hbft_frontend::elf::ElfImage;
 use hbft_translator::interp::{Exit, Interpreter, Trap};
-use hbft_translator::jit::Jit;
-use hbft_translator::memory::{FlatMemory, GuestMemory, MemFault};
+use hbft_translator::memory::{GuestMemory, MemFault};
 use hbft_translator::state::{psw, CpuState, KERNEL_PRIVILEGE};
 
 use crate::journal::{EpochEnd, ReplayError, RunEnd};
@@ -49,6 +50,7 @@ use crate::state_hash::StateHasher;
 use crate::user_mode::EngineKind;
 use board::{Board, RAM_BYTES};
 use control::{reg, Cause, Control, Interruption};
+use engines::{CodeContext, Engines};
 use mmu::{Context, Denied, HostTables, Refusal, SystemMemory, PID_REGS};
 use privileged::{emulate, trap};
 
@@ -115,54 +117,14 @@ pub struct SystemReport {
     pub epoch_hashes: Vec<u64>,
 }
 
-/// The engine, over RAM or over translated memory.
-enum SystemEngine {
-    Interp(Interpreter),
-    Jit(Box<Jit>),
-}
-
-impl SystemEngine {
-    fn run<M: FlatMemory>(&mut self, cpu: &mut CpuState, mem: &mut M, budget: u64) -> Exit {
-        match self {
-            SystemEngine::Interp(i) => i.run(cpu, mem, budget),
-            SystemEngine::Jit(j) => j.run(cpu, mem, budget),
-        }
-    }
-
-    fn invalidate(&mut self, start: u32, len: u32) {
-        match self {
-            SystemEngine::Interp(i) => i.invalidate(start, len),
-            SystemEngine::Jit(j) => j.invalidate(start, len),
-        }
-    }
-
-    fn invalidate_all(&mut self) {
-        use hbft_translator::engine::Engine;
-        match self {
-            SystemEngine::Interp(i) => Engine::<AddressSpace>::invalidate_all(i),
-            SystemEngine::Jit(j) => Engine::<AddressSpace>::invalidate_all(&mut **j),
-        }
-    }
-}
-
-/// What cached code depends on: with code translation on, the instruction
-/// spaces, the privilege level (execute rights), the protection IDs and the
-/// ITLB; with it off, nothing (physical addresses).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum CodeContext {
-    Physical,
-    Translated { spaces: (u32, u32), priv_level: u32, pids: [u32; 4], itlb_changes: u64 },
-}
-
 /// A booted board.
 pub struct SystemMode {
     pub cpu: CpuState,
     ram: AddressSpace,
     ctl: Control,
     board: Board,
-    engine: SystemEngine,
-    /// The code context the engine's caches were filled in.
-    code_context: CodeContext,
+    /// The engine of the current code context (and those of others).
+    engines: Engines,
     tables: HostTables,
     /// Executes the single instructions that touch devices.
     device_interp: Interpreter,
@@ -192,17 +154,13 @@ impl SystemMode {
             return Err(SystemError::Entry(image.entry));
         }
         let cpu = CpuState { psw: 0, priv_level: KERNEL_PRIVILEGE, ..CpuState::at(image.entry) };
-        let engine = match engine {
-            EngineKind::Interp => SystemEngine::Interp(Interpreter::new()),
-            EngineKind::Jit(config) => SystemEngine::Jit(Box::new(Jit::new(config).map_err(|e| SystemError::Jit(e.to_string()))?)),
-        };
+        let engines = Engines::new(engine)?;
         Ok(SystemMode {
             cpu,
             ram,
             ctl: Control::default(),
             board,
-            engine,
-            code_context: CodeContext::Physical,
+            engines,
             tables: HostTables::default(),
             device_interp: Interpreter::new(),
             epoch: epoch.max(1),
@@ -266,14 +224,14 @@ impl SystemMode {
         // two spaces: step it, so cached code never outlives its space.
         let spanning = self.cpu.psw & psw::C != 0 && self.cpu.iasq_front != self.cpu.iasq_back;
         let budget = if spanning { 1 } else { budget };
-        self.check_code_context();
+        self.check_code_context()?;
         let before = self.cpu.retired;
         let (exit, refused) = match self.source {
             EpochSource::Bt => self.run_engine(budget),
             EpochSource::RecoveryCounter => self.recovery_counter_run(budget),
         };
         if spanning {
-            self.engine.invalidate_all();
+            self.engines.current.invalidate_all();
         }
         let ran = self.cpu.retired - before;
         let mut rc_trap = counting && Control::count_down(&mut self.cpu, ran);
@@ -309,16 +267,15 @@ impl SystemMode {
     /// set; returns the exit and, for a refused translated access, why.
     fn run_engine(&mut self, budget: u64) -> (Exit, Option<Refusal>) {
         if self.cpu.psw & (psw::D | psw::C) == 0 {
-            return (self.engine.run(&mut self.cpu, &mut self.ram, budget), None);
+            return (self.engines.current.run(&mut self.cpu, &mut self.ram, budget), None);
         }
         let mut mem = SystemMemory::new(&mut self.ram, None, &self.ctl.itlb, &self.ctl.dtlb, Context::of(&self.cpu), &mut self.tables);
-        let exit = self.engine.run(&mut self.cpu, &mut mem, budget);
+        let exit = self.engines.current.run(&mut self.cpu, &mut mem, budget);
         (exit, mem.refused.get())
     }
 
-    /// Drops the engine's cached code if the code context changed since it
-    /// was cached.
-    fn check_code_context(&mut self) {
+    /// Switches to the engine of the current code context.
+    fn check_code_context(&mut self) -> Result<(), SystemError> {
         let now = if self.cpu.psw & psw::C == 0 {
             CodeContext::Physical
         } else {
@@ -329,10 +286,7 @@ impl SystemMode {
                 itlb_changes: self.ctl.itlb.changes,
             }
         };
-        if now != self.code_context {
-            self.engine.invalidate_all();
-            self.code_context = now;
-        }
+        self.engines.enter(now, &self.ctl.itlb, &self.ram)
     }
 
     fn deliver(&mut self, n: Interruption, cause: Cause) {
@@ -458,6 +412,7 @@ impl SystemMode {
     fn state_hash(&mut self) -> u64 {
         // The hash clears RAM's dirty bitmap (see HostTables::flush).
         self.tables.flush();
+        self.engines.epoch_end(&self.ram);
         let mut h = xxhash_rust::xxh3::Xxh3::new();
         h.write_u64(self.hasher.epoch_hash(&self.cpu, &mut self.ram));
         std::hash::Hash::hash(&self.ctl, &mut h);
@@ -476,7 +431,7 @@ impl SystemMode {
         let end = EpochEnd { epoch, retired: self.cpu.retired, interrupts: Vec::new(), state_hash };
         let outcome = self.board.epoch_end(&mut self.ram, end)?;
         if let Some((addr, len)) = outcome.dma {
-            self.engine.invalidate(addr, len);
+            self.engines.current.invalidate(addr, len);
         }
         let mut posted = outcome.posted;
         if self.ctl.timer_due(&self.cpu) {

@@ -211,3 +211,35 @@ fn the_kernel_runs_identically_under_both_engines_at_every_stop() {
     assert!(stops > 300, "{stops} stops");
     assert_eq!(a.report.epoch_hashes, b.report.epoch_hashes);
 }
+
+/// A parked engine does not resume code that was overwritten while another
+/// context ran: neither within the epoch (RAM's dirty bitmap still names
+/// the page) nor after an epoch end cleared the bitmap.
+#[test]
+fn a_parked_engine_drops_code_written_in_another_context() {
+    use super::engines::{CodeContext, Engines};
+    use super::tlb::Tlb;
+    use hbft_translator::memory::GuestMemory;
+    let user = CodeContext::Translated { spaces: (0x100, 0x100), priv_level: 3, pids: [0; 4], itlb_changes: 0 };
+    let itlb = Tlb::default();
+    for clear_at_epoch_end in [false, true] {
+        let mut engines = Engines::new(crate::user_mode::EngineKind::Jit(JitConfig { hot: 1, ..JitConfig::default() })).unwrap();
+        let mut ram = memory(&[bl(3), NOP, BREAK]);
+        let mut run = |engines: &mut Engines, ram: &mut AddressSpace| {
+            let mut cpu = CpuState { priv_level: 0, ..CpuState::at(BASE) };
+            assert_eq!(engines.current.run(&mut cpu, ram, 100), Exit::Break { im5: 0, im13: 0 });
+            (cpu.gr[3], cpu.gr[4])
+        };
+        assert_eq!(run(&mut engines, &mut ram), (BASE + 8, 0));
+        ram.clear_dirty();
+        engines.enter(user, &itlb, &ram).unwrap();
+        // A store made in the user context rewrites the kernel's code.
+        ram.write_u32(BASE, bl(4)).unwrap();
+        if clear_at_epoch_end {
+            engines.epoch_end(&ram);
+            ram.clear_dirty();
+        }
+        engines.enter(CodeContext::Physical, &itlb, &ram).unwrap();
+        assert_eq!(run(&mut engines, &mut ram), (0, BASE + 8), "epoch end between: {clear_at_epoch_end}");
+    }
+}

@@ -291,6 +291,11 @@ impl Jit {
         })
     }
 
+    /// The pages whose code this JIT has translated or decoded.
+    pub fn code_pages_mut(&mut self) -> &mut crate::code_pages::CodePages {
+        self.interp.code_pages_mut()
+    }
+
     pub fn stats(&self) -> JitStats {
         JitStats {
             cache_flushes: self.cache.flushes,
