@@ -90,8 +90,8 @@ impl Ptr {
 /// How a variable is initialised on block entry.
 #[derive(Clone, Copy)]
 enum Init {
-    /// Loaded from the CPU state.
-    Cpu(i32, Type),
+    /// State slot `.0`, loaded from the CPU state if its entry value is used.
+    Slot(usize, i32, Type),
     /// Loaded from the JIT context.
     Ctx(i32, Type),
     /// A constant made in the entry block (shared with loops back to the
@@ -195,8 +195,11 @@ pub(super) struct Lower<'f> {
     entry_queue: (Value, Value, Value),
     /// The back of the queue before the current instruction, when fixed.
     static_back: Option<u32>,
-    /// Re-execute exits, filled once the block's dirty set is final.
-    reexecute_exits: Vec<Block>,
+    /// Re-execute exits, filled at the end, each with the state slots
+    /// written before its instruction.
+    reexecute_exits: Vec<(Block, u128)>,
+    /// The block loops back to its start (so an exit may follow any write).
+    loops: bool,
     /// Some instruction changes the space (`be`).
     space_changed: bool,
     /// The space variables are read. Until a space changes they hold the
@@ -220,6 +223,12 @@ pub(super) struct Lower<'f> {
     q: Queue,
     /// State slots written so far in the block (written back at exits).
     dirty: u128,
+    /// State slots read, or written by an instruction that may be
+    /// nullified: their entry values may reach an exit or a use, so they
+    /// are loaded on entry. Others are only ever stored after being written.
+    entry_used: u128,
+    /// The current instruction may be nullified (skipped at run time).
+    conditional: bool,
     fp_sig: Option<SigRef>,
     fp_slot: Option<StackSlot>,
     block_sig: Option<SigRef>,
@@ -301,6 +310,7 @@ impl<'f> Lower<'f> {
             entry_queue,
             static_back: None,
             reexecute_exits: Vec::new(),
+            loops: false,
             space_changed: false,
             spaces_read: false,
             cpu,
@@ -315,6 +325,8 @@ impl<'f> Lower<'f> {
             ptrs: [None; 6],
             q,
             dirty: 0,
+            entry_used: 0,
+            conditional: false,
             fp_sig: None,
             fp_slot: None,
             block_sig: None,
@@ -337,6 +349,8 @@ impl<'f> Lower<'f> {
         back: Option<u32>,
     ) -> Translated {
         self.static_back = back;
+        self.conditional = maybe_nullified;
+        let dirty_before = self.dirty;
         let skip = if maybe_nullified {
             let exec = self.b.create_block();
             let skip = self.b.create_block();
@@ -379,7 +393,7 @@ impl<'f> Lower<'f> {
         }
         if let Some(reexecute) = fx.reexecute {
             self.b.seal_block(reexecute);
-            self.reexecute_exits.push(reexecute);
+            self.reexecute_exits.push((reexecute, dirty_before));
         }
         self.space_changed |= fx.next_space.is_some();
         let next = match fx.next {
@@ -418,7 +432,7 @@ impl<'f> Lower<'f> {
     /// [`Lower::finish`]).
     pub fn end(&mut self, chain: Chain, max_count: u32) {
         match chain {
-            Chain::Return => self.exit(EXIT_CONTINUE, false),
+            Chain::Return => self.exit(EXIT_CONTINUE, false, self.dirty),
             Chain::Slot(_) | Chain::Lookup => self.exit_chained(chain, max_count),
             Chain::Either(taken, to, fallthrough) => {
                 let (yes, no) = (self.b.create_block(), self.b.create_block());
@@ -438,6 +452,7 @@ impl<'f> Lower<'f> {
     fn exit_chained(&mut self, chain: Chain, max_count: u32) {
         if let Chain::Slot(target) = chain {
             if target == self.start {
+                self.loops = true;
                 let again = self.b.create_block();
                 let out = if self.icount {
                     let out = self.b.create_block();
@@ -464,7 +479,7 @@ impl<'f> Lower<'f> {
                 }
             }
         }
-        self.write_state();
+        self.write_state(self.dirty);
         let left = self.remaining_left();
         let sig = *self.block_sig.get_or_insert_with(|| {
             let sig = self.b.func.signature.clone();
@@ -529,9 +544,16 @@ impl<'f> Lower<'f> {
     /// before it) — and the loads of every variable used.
     /// Returns the number of chaining slots the block uses.
     pub fn finish(mut self, max_count: u32) -> u32 {
-        for block in std::mem::take(&mut self.reexecute_exits) {
+        if self.loops {
+            // Exits may follow writes of an earlier pass through the block,
+            // whose values came round the loop: every written slot may hold
+            // its entry value or a new one.
+            self.entry_used |= self.dirty;
+        }
+        for (block, dirty) in std::mem::take(&mut self.reexecute_exits) {
             self.b.switch_to_block(block);
-            self.exit(EXIT_REEXECUTE, true);
+            let dirty = if self.loops { self.dirty } else { dirty };
+            self.exit(EXIT_REEXECUTE, true, dirty);
         }
         let loads = self.loads;
         self.b.switch_to_block(self.entry);
@@ -563,7 +585,8 @@ impl<'f> Lower<'f> {
         self.b.switch_to_block(loads);
         for (var, init) in std::mem::take(&mut self.inits) {
             let v = match init {
-                Init::Cpu(at, ty) => self.b.ins().load(ty, state_flags(), self.cpu, at),
+                Init::Slot(slot, _, _) if self.entry_used & (1u128 << slot) == 0 => continue,
+                Init::Slot(_, at, ty) => self.b.ins().load(ty, state_flags(), self.cpu, at),
                 Init::Ctx(at, ty) => self.b.ins().load(ty, state_flags(), self.ctx, at),
                 Init::Value(v) => v,
             };
@@ -614,8 +637,8 @@ impl<'f> Lower<'f> {
     /// Writes the state back and returns `code`. `executing`: the state is
     /// the one before an instruction that executes (PSW N clear); otherwise
     /// the queue variables' nullification is stored.
-    fn exit(&mut self, code: u32, executing: bool) {
-        self.write_state();
+    fn exit(&mut self, code: u32, executing: bool, dirty: u128) {
+        self.write_state(dirty);
         self.write_queue(executing);
         let left = self.remaining_left();
         self.store_remaining(left);
@@ -641,10 +664,11 @@ impl<'f> Lower<'f> {
         }
     }
 
-    /// Writes the registers the block changed.
-    fn write_state(&mut self) {
+    /// Writes the registers of the `dirty` set (those the block changed
+    /// on the way to the exit).
+    fn write_state(&mut self, dirty: u128) {
         for slot in 0..SLOTS {
-            if self.dirty & (1u128 << slot) != 0 {
+            if dirty & (1u128 << slot) != 0 {
                 let var = self.state[slot].expect("a dirty slot has a variable");
                 let v = self.b.use_var(var);
                 self.b.ins().store(state_flags(), v, self.cpu, slot_place(slot).0);
@@ -739,19 +763,23 @@ impl<'f> Lower<'f> {
         }
         let (at, ty) = slot_place(slot);
         let v = self.b.declare_var(ty);
-        self.inits.push((v, Init::Cpu(at, ty)));
+        self.inits.push((v, Init::Slot(slot, at, ty)));
         self.state[slot] = Some(v);
         v
     }
 
     fn read_slot(&mut self, slot: usize) -> Value {
         let var = self.slot_var(slot);
+        self.entry_used |= 1u128 << slot;
         self.b.use_var(var)
     }
 
     fn write_slot(&mut self, slot: usize, v: Value) {
         let var = self.slot_var(slot);
         self.b.def_var(var, v);
+        if self.conditional {
+            self.entry_used |= 1u128 << slot;
+        }
         self.dirty |= 1u128 << slot;
         self.fx.wrote = true;
     }
