@@ -108,7 +108,12 @@ pub fn guest_argv_envp(prog: &std::path::Path, args: &[std::ffi::OsString]) -> (
 
 pub fn run_guest(args: RunArgs) -> anyhow::Result<ExitCode> {
     let (argv, envp) = guest_argv_envp(&args.prog, &args.args);
-    let config = args.guest.config(argv, envp, engine_kind(args.guest.engine, args.icount), args.epoch);
+    // A plain run hashes no state, so nothing reads the dirty bitmap.
+    let engine = match engine_kind(args.guest.engine, args.icount) {
+        EngineKind::Jit(config) => EngineKind::Jit(JitConfig { dirty_pages: false, ..config }),
+        interp => interp,
+    };
+    let config = args.guest.config(argv, envp, engine, args.epoch);
     let mut vm = UserMode::load(&args.prog, &config)?;
     let report = vm.run()?;
     report_end(&report, args.guest.stats);

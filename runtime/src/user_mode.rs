@@ -117,6 +117,15 @@ impl EngineKind {
         !matches!(self, EngineKind::Jit(JitConfig { icount: false, .. }))
     }
 
+    /// This engine with translated stores marking the dirty bitmap, for
+    /// runs that read it (the state hash).
+    pub(crate) fn marking_dirty_pages(self) -> EngineKind {
+        match self {
+            EngineKind::Jit(config) => EngineKind::Jit(JitConfig { dirty_pages: true, ..config }),
+            interp => interp,
+        }
+    }
+
     pub(crate) fn build(self) -> Result<Box<dyn Engine<AddressSpace>>, JitError> {
         Ok(match self {
             EngineKind::Interp => Box::new(Interpreter::new()),
@@ -275,7 +284,7 @@ impl UserMode {
             cpu,
             mem,
             process,
-            engine: config.engine.build()?,
+            engine: if hasher.is_some() { config.engine.marking_dirty_pages() } else { config.engine }.build()?,
             last_fault: None,
             epoch_len: config.epoch.unwrap_or(DEFAULT_EPOCH).max(1),
             epoch: 0,

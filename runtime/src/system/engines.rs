@@ -40,7 +40,8 @@ pub enum SystemEngine {
 
 impl SystemEngine {
     fn new(kind: EngineKind) -> Result<SystemEngine, SystemError> {
-        Ok(match kind {
+        // Every epoch end hashes RAM's dirty pages.
+        Ok(match kind.marking_dirty_pages() {
             EngineKind::Interp => SystemEngine::Interp(Interpreter::new()),
             EngineKind::Jit(config) => {
                 SystemEngine::Jit(Box::new(Jit::new(config).map_err(|e| SystemError::Jit(e.to_string()))?))

@@ -177,6 +177,16 @@ struct InsnEffects {
     wrote: bool,
 }
 
+/// How a block's loads and stores reach guest memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct MemoryPath {
+    /// Through the [`crate::memory::DataTlb`] (system mode with data
+    /// translation on) instead of the permission table.
+    pub data_tlb: bool,
+    /// Stores set their page's bit in the dirty bitmap.
+    pub dirty_pages: bool,
+}
+
 /// Builds one block function `(cpu, ctx) -> exit code`.
 pub(super) struct Lower<'f> {
     pub b: FunctionBuilder<'f>,
@@ -209,8 +219,7 @@ pub(super) struct Lower<'f> {
     ctx: Value,
     frontend: TargetFrontendConfig,
     icount: bool,
-    /// Data accesses go through the [`crate::memory::DataTlb`] (see [`Lower::translated_access`]).
-    data_tlb: bool,
+    memory: MemoryPath,
     /// The current instruction's explicit space register and whether its
     /// address is absolute (for [`Lower::translated_access`]).
     explicit_space: Option<u8>,
@@ -257,7 +266,7 @@ impl<'f> Lower<'f> {
         mut b: FunctionBuilder<'f>,
         pc: u32,
         icount: bool,
-        data_tlb: bool,
+        memory: MemoryPath,
         frontend: TargetFrontendConfig,
         slots: u64,
     ) -> Lower<'f> {
@@ -314,7 +323,7 @@ impl<'f> Lower<'f> {
             ctx,
             frontend,
             icount,
-            data_tlb,
+            memory,
             explicit_space: None,
             absolute: false,
             inits,
@@ -791,7 +800,7 @@ impl<'f> Lower<'f> {
     /// host address and the page number; a failed check leaves through the
     /// re-execute exit, where the interpreter faults or performs the store.
     fn guest_access(&mut self, addr: Value, size: u32, need: u8, store: bool) -> (Value, Value) {
-        if self.data_tlb {
+        if self.memory.data_tlb {
             return self.translated_access(addr, size, store);
         }
         // One test and branch per check (no flags combined in registers).
@@ -872,10 +881,10 @@ impl<'f> Lower<'f> {
     }
 
     /// Sets the page's bit in the dirty bitmap, as the memory's own writes
-    /// do (with data translation on, an entry for writes exists only while
-    /// its page's bit is set).
+    /// do, when the bitmap is kept (with data translation on, an entry for
+    /// writes exists only while its page's bit is set).
     fn mark_dirty(&mut self, page: Value) {
-        if self.data_tlb {
+        if self.memory.data_tlb || !self.memory.dirty_pages {
             return;
         }
         let dirty = self.ptr(Ptr::Dirty);

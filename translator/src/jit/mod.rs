@@ -68,7 +68,7 @@ use crate::interp::{Exit, Interpreter, GATEWAY_END};
 use crate::memory::{DataTlb, FlatMemory, GuestMemory, PAGE_SIZE};
 use crate::state::CpuState;
 use cache::{CodeCache, CODE_REGION_BYTES};
-use lower::Lower;
+use lower::{Lower, MemoryPath};
 
 /// A block ran to its end (or to an odd queue state); the CPU state says where.
 const EXIT_CONTINUE: u32 = 0;
@@ -121,6 +121,11 @@ pub struct JitConfig {
     pub hot: u32,
     /// Bytes of host code the cache holds before it is flushed.
     pub cache_bytes: usize,
+    /// Translated stores mark their page in the memory's dirty bitmap
+    /// ([`FlatMemory::dirty_bitmap`]). Only a reader of the bitmap needs
+    /// it (the state hash of journaled, replicated and system-mode runs);
+    /// without it the bitmap misses translated stores.
+    pub dirty_pages: bool,
 }
 
 impl Default for JitConfig {
@@ -128,7 +133,7 @@ impl Default for JitConfig {
     /// thousand instructions, so only blocks reached a thousand times are
     /// worth it (measured on the prebuilt guests: 1024 beats 8, 64 and 256).
     fn default() -> Self {
-        JitConfig { icount: true, hot: 1024, cache_bytes: CODE_REGION_BYTES }
+        JitConfig { icount: true, hot: 1024, cache_bytes: CODE_REGION_BYTES, dirty_pages: true }
     }
 }
 
@@ -189,12 +194,12 @@ impl Compiler {
     /// Host code for the block at `pc` and the number of chaining slots
     /// from `slots` it uses; `None` when its first instruction cannot be
     /// fetched or decoded (the interpreter reports why).
-    fn compile<M: GuestMemory>(&mut self, mem: &M, pc: u32, icount: bool, data_tlb: bool, slots: u64) -> Option<(&[u8], u32)> {
+    fn compile<M: GuestMemory>(&mut self, mem: &M, pc: u32, icount: bool, memory: MemoryPath, slots: u64) -> Option<(&[u8], u32)> {
         let first = block::fetch(mem, pc)?;
         self.ctx.clear();
         self.ctx.func.signature = self.signature.clone();
         let b = FunctionBuilder::new(&mut self.ctx.func, &mut self.builder);
-        let lower = Lower::new(b, pc, icount, data_tlb, self.isa.frontend_config(), slots);
+        let lower = Lower::new(b, pc, icount, memory, self.isa.frontend_config(), slots);
         let used = block::translate(lower, mem, pc, first);
         self.finish().map(|code| (code, used))
     }
@@ -445,7 +450,8 @@ impl Jit {
 
     fn translate<M: FlatMemory>(&mut self, mem: &M, pc: u32) -> Option<Result<usize, cache::Full>> {
         let slots = self.cache.free_slots();
-        let (code, used) = self.compiler.compile(mem, pc, self.config.icount, self.data_tlb, slots)?;
+        let memory = MemoryPath { data_tlb: self.data_tlb, dirty_pages: self.config.dirty_pages };
+        let (code, used) = self.compiler.compile(mem, pc, self.config.icount, memory, slots)?;
         self.stats.translated += 1;
         let len = code.len();
         let at = self.cache.insert(pc, code, used);
