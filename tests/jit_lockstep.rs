@@ -17,7 +17,7 @@ use hbft_translator::jit::JitConfig;
 
 /// Every block translated at once, and a code cache small enough to be
 /// flushed again and again.
-const JIT: EngineKind = EngineKind::Jit(JitConfig { icount: true, hot: 1, cache_bytes: 1 << 20 });
+const JIT: EngineKind = EngineKind::Jit(JitConfig { icount: true, hot: 1, cache_bytes: 1 << 20, dirty_pages: true });
 
 /// Guests whose course depends on host time (interval timers fire by the
 /// host clock), so two runs differ whatever the engine.
