@@ -76,6 +76,11 @@ impl LinkRx for ChannelRx {
 struct TcpRx {
     stream: TcpStream,
     buffered: Vec<u8>,
+    /// The socket's read timeout, set only when it changes (a system call
+    /// less on every wait for a frame).
+    read_timeout: Option<Duration>,
+    /// What one read brings in, kept across calls.
+    chunk: Box<[u8]>,
 }
 
 impl TcpRx {
@@ -94,15 +99,18 @@ impl TcpRx {
 impl LinkRx for TcpRx {
     fn recv(&mut self, timeout: Duration) -> Result<Vec<u8>, LinkError> {
         // A zero timeout would mean "block forever" to the socket.
-        self.stream.set_read_timeout(Some(timeout.max(Duration::from_micros(1))))?;
-        let mut chunk = [0u8; 16 << 10];
+        let timeout = timeout.max(Duration::from_micros(1));
+        if self.read_timeout != Some(timeout) {
+            self.stream.set_read_timeout(Some(timeout))?;
+            self.read_timeout = Some(timeout);
+        }
         loop {
             if let Some(frame) = self.whole_frame()? {
                 return Ok(frame);
             }
-            match self.stream.read(&mut chunk) {
+            match self.stream.read(&mut self.chunk) {
                 Ok(0) => return Err(LinkError::Closed),
-                Ok(n) => self.buffered.extend_from_slice(&chunk[..n]),
+                Ok(n) => self.buffered.extend_from_slice(&self.chunk[..n]),
                 Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
                     return Err(LinkError::Silent(timeout))
                 }
@@ -119,7 +127,8 @@ pub fn tcp_link(stream: TcpStream) -> std::io::Result<Link> {
     // Frames are small and latency-bound: no Nagle delay.
     stream.set_nodelay(true)?;
     let reader = stream.try_clone()?;
-    Ok((Box::new(TcpTx(stream)), Box::new(TcpRx { stream: reader, buffered: Vec::new() })))
+    let rx = TcpRx { stream: reader, buffered: Vec::new(), read_timeout: None, chunk: vec![0; 16 << 10].into() };
+    Ok((Box::new(TcpTx(stream)), Box::new(rx)))
 }
 
 struct MemTx(Option<Sender<Result<Vec<u8>, LinkError>>>);
