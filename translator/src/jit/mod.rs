@@ -130,10 +130,12 @@ pub struct JitConfig {
 
 impl Default for JitConfig {
     /// Translating a block costs about as much as interpreting some ten
-    /// thousand instructions, so only blocks reached a thousand times are
-    /// worth it (measured on the prebuilt guests: 1024 beats 8, 64 and 256).
+    /// thousand instructions, so only blocks reached some hundreds of times
+    /// are worth it (measured on the `hbft bench engines` guests once exits
+    /// wrote back only what they changed: 512 and 256 beat 1024 by 3-5% on
+    /// Lua and zlib, 2048 loses 5-10%).
     fn default() -> Self {
-        JitConfig { icount: true, hot: 1024, cache_bytes: CODE_REGION_BYTES, dirty_pages: true }
+        JitConfig { icount: true, hot: 512, cache_bytes: CODE_REGION_BYTES, dirty_pages: true }
     }
 }
 
