@@ -12,12 +12,15 @@
 //! | 1   | [`PERM_WRITE`] | stores allowed                            |
 //! | 2   | [`PERM_EXEC`]  | instruction fetch allowed                 |
 //! | 3   | [`PERM_MAPPED`]| the page exists (possibly `PROT_NONE`)    |
+//! | 4   | `perm::DIRTY`  | the page's dirty bit is set               |
 //!
 //! The low three bits equal Linux's `PROT_READ/WRITE/EXEC`, so JIT code can
 //! inline an access as `perm[addr >> 12] & need != 0`, then
-//! `bswap(*(base + addr))`. Writes must also set bit `addr >> 12` in the
-//! dirty bitmap (`dirty_bitmap()`, 64 pages per `u64`, page `p` is bit
-//! `p & 63` of word `p >> 6`).
+//! `bswap(*(base + addr))`. Writes set bit `addr >> 12` in the dirty bitmap
+//! (`dirty_bitmap()`, 64 pages per `u64`, page `p` is bit `p & 63` of word
+//! `p >> 6`) and the page's DIRTY bit, which is cleared with the bitmap's:
+//! translated stores require WRITE and DIRTY, so only the first store to a
+//! page per epoch leaves to the interpreter to mark it.
 //!
 //! Placement (`map_anywhere`, `brk`) depends only on the guest-visible page
 //! table, never on host addresses, so replicas agree bit for bit.
@@ -192,9 +195,9 @@ impl AddressSpace {
         self.layout
     }
 
-    /// Permission bits of the page holding `addr`.
+    /// Permission bits of the page holding `addr` (without the dirty bit).
     pub fn perms(&self, addr: u32) -> u8 {
-        self.perms[(addr >> PAGE_SHIFT) as usize]
+        self.perms[(addr >> PAGE_SHIFT) as usize] & !perm::DIRTY
     }
 
     /// Whether page number `page` was written (or mapped, unmapped,
@@ -236,7 +239,9 @@ impl AddressSpace {
             for (i, word) in block.iter_mut().enumerate() {
                 let mut bits = std::mem::take(word);
                 while bits != 0 {
-                    pages.push(((block_index * BLOCK + i) as u32) * 64 + bits.trailing_zeros());
+                    let page = ((block_index * BLOCK + i) as u32) * 64 + bits.trailing_zeros();
+                    self.perms[page as usize] &= !perm::DIRTY;
+                    pages.push(page);
                     bits &= bits - 1;
                 }
             }
@@ -263,7 +268,7 @@ impl AddressSpace {
     }
 
     pub fn clear_dirty(&mut self) {
-        self.dirty.fill(0);
+        self.take_dirty_pages();
     }
 
     /// The 4096 bytes of mapped page number `page`, whatever its protection.
@@ -463,6 +468,7 @@ impl AddressSpace {
     #[inline(always)]
     fn mark_dirty(&mut self, page: u32) {
         self.dirty[(page >> 6) as usize] |= 1 << (page & 63);
+        self.perms[page as usize] |= perm::DIRTY;
     }
 
     /// Replaces host pages with fresh zero pages of protection `prot`.
@@ -614,6 +620,9 @@ impl FlatMemory for AddressSpace {
     }
     fn dirty_bitmap(&mut self) -> *mut u64 {
         AddressSpace::dirty_bitmap(self)
+    }
+    fn dirty_in_perms(&self) -> bool {
+        true
     }
 }
 

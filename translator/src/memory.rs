@@ -96,6 +96,9 @@ pub mod perm {
     pub const EXEC: u8 = 4;
     /// The page exists (possibly with no access).
     pub const MAPPED: u8 = 8;
+    /// The page's dirty bit is set, in a memory whose
+    /// [`super::FlatMemory::dirty_in_perms`] says it keeps this bit.
+    pub const DIRTY: u8 = 16;
 }
 
 /// Guest memory laid out flat in the host, so translated code can access it
@@ -110,6 +113,15 @@ pub trait FlatMemory: GuestMemory {
     fn perm_table(&self) -> *const u8;
     /// 2^20 dirty bits, 64 pages per word.
     fn dirty_bitmap(&mut self) -> *mut u64;
+    /// Whether the permission table carries [`perm::DIRTY`] exactly for
+    /// the pages whose dirty bit is set. Translated stores then need not
+    /// mark the bitmap: they require WRITE and DIRTY, so the first store to
+    /// a page since its bit was cleared leaves to the interpreter, which
+    /// marks it (the way QEMU's TLB_NOTDIRTY sends the first write of a
+    /// clean page to the slow path).
+    fn dirty_in_perms(&self) -> bool {
+        false
+    }
     /// With data translation on, the cache of data translations that
     /// translated code must take loads and stores through instead of the
     /// permission table (which then must deny every data access); null

@@ -185,6 +185,10 @@ pub(super) struct MemoryPath {
     pub data_tlb: bool,
     /// Stores set their page's bit in the dirty bitmap.
     pub dirty_pages: bool,
+    /// The permission table says which pages are dirty
+    /// ([`crate::memory::FlatMemory::dirty_in_perms`]): stores to clean
+    /// pages leave, and no store marks the bitmap.
+    pub dirty_in_perms: bool,
 }
 
 /// Builds one block function `(cpu, ctx) -> exit code`.
@@ -813,8 +817,15 @@ impl<'f> Lower<'f> {
         let perms = self.ptr(Ptr::Perms);
         let at = self.b.ins().iadd(perms, page);
         let p = self.b.ins().uload8(types::I32, table_flags(), at, 0);
-        let allowed = self.b.ins().band_imm_u(p, need as i64);
-        let denied = self.b.ins().icmp_imm_s(IntCC::Equal, allowed, 0);
+        let denied = if store && self.memory.dirty_pages && self.memory.dirty_in_perms {
+            // Writable and already dirty: still one test and branch.
+            let both = need | perm::DIRTY;
+            let allowed = self.b.ins().band_imm_u(p, both as i64);
+            self.b.ins().icmp_imm_s(IntCC::NotEqual, allowed, both as i64)
+        } else {
+            let allowed = self.b.ins().band_imm_u(p, need as i64);
+            self.b.ins().icmp_imm_s(IntCC::Equal, allowed, 0)
+        };
         self.stop_if(denied);
         if store {
             let code = self.ptr(Ptr::CodePages);
@@ -884,7 +895,7 @@ impl<'f> Lower<'f> {
     /// do, when the bitmap is kept (with data translation on, an entry for
     /// writes exists only while its page's bit is set).
     fn mark_dirty(&mut self, page: Value) {
-        if self.memory.data_tlb || !self.memory.dirty_pages {
+        if self.memory.data_tlb || !self.memory.dirty_pages || self.memory.dirty_in_perms {
             return;
         }
         let dirty = self.ptr(Ptr::Dirty);

@@ -452,7 +452,7 @@ impl Jit {
 
     fn translate<M: FlatMemory>(&mut self, mem: &M, pc: u32) -> Option<Result<usize, cache::Full>> {
         let slots = self.cache.free_slots();
-        let memory = MemoryPath { data_tlb: self.data_tlb, dirty_pages: self.config.dirty_pages };
+        let memory = MemoryPath { data_tlb: self.data_tlb, dirty_pages: self.config.dirty_pages, dirty_in_perms: mem.dirty_in_perms() };
         let (code, used) = self.compiler.compile(mem, pc, self.config.icount, memory, slots)?;
         self.stats.translated += 1;
         let len = code.len();
