@@ -16,7 +16,13 @@ pub struct CodePages {
     /// Every page inserted since the list was last compacted (some may
     /// have been removed since), for [`CodePages::pages`].
     inserted: Vec<u32>,
+    /// The list's length at which an insert compacts it (so that pages
+    /// dropped and inserted again many times do not grow it without bound).
+    compact_at: usize,
 }
+
+/// The smallest [`CodePages::compact_at`].
+const COMPACT_AT: usize = 1024;
 
 impl Default for CodePages {
     fn default() -> Self {
@@ -29,6 +35,7 @@ impl CodePages {
         CodePages {
             bytes: vec![0; PAGES].into_boxed_slice(),
             inserted: Vec::new(),
+            compact_at: COMPACT_AT,
         }
     }
 
@@ -43,15 +50,24 @@ impl CodePages {
         if *byte == 0 {
             *byte = 1;
             self.inserted.push(page & (PAGES as u32 - 1));
+            if self.inserted.len() >= self.compact_at {
+                self.compact();
+                self.compact_at = (2 * self.inserted.len()).max(COMPACT_AT);
+            }
         }
     }
 
-    /// The pages holding cached code, in ascending order.
-    pub fn pages(&mut self) -> &[u32] {
+    /// Keeps only the pages still holding code, once each, in order.
+    fn compact(&mut self) {
         let bytes = &self.bytes;
         self.inserted.retain(|&p| bytes[p as usize] != 0);
         self.inserted.sort_unstable();
         self.inserted.dedup();
+    }
+
+    /// The pages holding cached code, in ascending order.
+    pub fn pages(&mut self) -> &[u32] {
+        self.compact();
         &self.inserted
     }
 
@@ -87,5 +103,12 @@ mod tests {
         code.remove_range(0, 8 * PAGE_SIZE);
         code.insert(7);
         assert_eq!(code.pages(), [7]);
+        // A page dropped and cached again many times is listed once.
+        for _ in 0..10 * COMPACT_AT {
+            code.remove_range(5 * PAGE_SIZE, 1);
+            code.insert(5);
+        }
+        assert!(code.inserted.len() <= COMPACT_AT);
+        assert_eq!(code.pages(), [5, 7]);
     }
 }
