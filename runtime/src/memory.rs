@@ -13,14 +13,17 @@
 //! | 2   | [`PERM_EXEC`]  | instruction fetch allowed                 |
 //! | 3   | [`PERM_MAPPED`]| the page exists (possibly `PROT_NONE`)    |
 //! | 4   | `perm::DIRTY`  | the page's dirty bit is set               |
+//! | 5   | `perm::CODE`   | an engine holds code of the page (set by the JIT, cleared with the other bits by a mapping change) |
 //!
 //! The low three bits equal Linux's `PROT_READ/WRITE/EXEC`, so JIT code can
-//! inline an access as `perm[addr >> 12] & need != 0`, then
+//! inline a load as `perm[addr >> 12] & READ != 0`, then
 //! `bswap(*(base + addr))`. Writes set bit `addr >> 12` in the dirty bitmap
 //! (`dirty_bitmap()`, 64 pages per `u64`, page `p` is bit `p & 63` of word
 //! `p >> 6`) and the page's DIRTY bit, which is cleared with the bitmap's:
-//! translated stores require WRITE and DIRTY, so only the first store to a
-//! page per epoch leaves to the interpreter to mark it.
+//! translated stores require WRITE and DIRTY and no CODE, one test
+//! (`perm & (WRITE | DIRTY | CODE) == WRITE | DIRTY`), so only the first
+//! store to a page per epoch, and stores into code, leave to the
+//! interpreter.
 //!
 //! Placement (`map_anywhere`, `brk`) depends only on the guest-visible page
 //! table, never on host addresses, so replicas agree bit for bit.
@@ -195,9 +198,9 @@ impl AddressSpace {
         self.layout
     }
 
-    /// Permission bits of the page holding `addr` (without the dirty bit).
+    /// Permission bits of the page holding `addr` (without the dirty and code bits).
     pub fn perms(&self, addr: u32) -> u8 {
-        self.perms[(addr >> PAGE_SHIFT) as usize] & !perm::DIRTY
+        self.perms[(addr >> PAGE_SHIFT) as usize] & !(perm::DIRTY | perm::CODE)
     }
 
     /// Whether page number `page` was written (or mapped, unmapped,
@@ -623,6 +626,11 @@ impl FlatMemory for AddressSpace {
     }
     fn dirty_in_perms(&self) -> bool {
         true
+    }
+    fn mark_code(&mut self, page: u32) {
+        if let Some(p) = self.perms.get_mut(page as usize).filter(|p| **p & PERM_MAPPED != 0) {
+            *p |= perm::CODE;
+        }
     }
 }
 

@@ -16,6 +16,8 @@ pub struct CodePages {
     /// Every page inserted since the list was last compacted (some may
     /// have been removed since), for [`CodePages::pages`].
     inserted: Vec<u32>,
+    /// Pages inserted since the last [`CodePages::take_new`].
+    new: Vec<u32>,
     /// The list's length at which an insert compacts it (so that pages
     /// dropped and inserted again many times do not grow it without bound).
     compact_at: usize,
@@ -35,6 +37,7 @@ impl CodePages {
         CodePages {
             bytes: vec![0; PAGES].into_boxed_slice(),
             inserted: Vec::new(),
+            new: Vec::new(),
             compact_at: COMPACT_AT,
         }
     }
@@ -50,6 +53,7 @@ impl CodePages {
         if *byte == 0 {
             *byte = 1;
             self.inserted.push(page & (PAGES as u32 - 1));
+            self.new.push(page & (PAGES as u32 - 1));
             if self.inserted.len() >= self.compact_at {
                 self.compact();
                 self.compact_at = (2 * self.inserted.len()).max(COMPACT_AT);
@@ -63,6 +67,11 @@ impl CodePages {
         self.inserted.retain(|&p| bytes[p as usize] != 0);
         self.inserted.sort_unstable();
         self.inserted.dedup();
+    }
+
+    /// The pages that started holding cached code since the last call.
+    pub fn take_new(&mut self) -> std::vec::Drain<'_, u32> {
+        self.new.drain(..)
     }
 
     /// The pages holding cached code, in ascending order.

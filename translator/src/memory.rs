@@ -99,6 +99,11 @@ pub mod perm {
     /// The page's dirty bit is set, in a memory whose
     /// [`super::FlatMemory::dirty_in_perms`] says it keeps this bit.
     pub const DIRTY: u8 = 16;
+    /// An engine may hold code of the page: translated stores leave to the
+    /// interpreter (set by [`super::FlatMemory::mark_code`]; cleared only
+    /// with the page's other bits, by a mapping change, which also drops
+    /// the engines' code there).
+    pub const CODE: u8 = 32;
 }
 
 /// Guest memory laid out flat in the host, so translated code can access it
@@ -122,6 +127,8 @@ pub trait FlatMemory: GuestMemory {
     fn dirty_in_perms(&self) -> bool {
         false
     }
+    /// Sets [`perm::CODE`] on page number `page` (if it is mapped).
+    fn mark_code(&mut self, page: u32);
     /// With data translation on, the cache of data translations that
     /// translated code must take loads and stores through instead of the
     /// permission table (which then must deny every data access); null

@@ -356,6 +356,8 @@ impl FlatMemory for SystemMemory<'_> {
     fn dirty_bitmap(&mut self) -> *mut u64 {
         self.tables.dirty.as_mut_ptr()
     }
+    /// Stores never pass this memory's permission table.
+    fn mark_code(&mut self, _page: u32) {}
     fn data_tlb(&self) -> *const DataTlb {
         if self.ctx.psw & psw::D != 0 {
             &*self.tables.data_tlb

@@ -817,22 +817,18 @@ impl<'f> Lower<'f> {
         let perms = self.ptr(Ptr::Perms);
         let at = self.b.ins().iadd(perms, page);
         let p = self.b.ins().uload8(types::I32, table_flags(), at, 0);
-        let denied = if store && self.memory.dirty_pages && self.memory.dirty_in_perms {
-            // Writable and already dirty: still one test and branch.
-            let both = need | perm::DIRTY;
-            let allowed = self.b.ins().band_imm_u(p, both as i64);
-            self.b.ins().icmp_imm_s(IntCC::NotEqual, allowed, both as i64)
+        let denied = if store {
+            // One test and branch: writable, holding no code and, when the
+            // table keeps the dirty bits, already dirty.
+            let dirty = if self.memory.dirty_pages && self.memory.dirty_in_perms { perm::DIRTY } else { 0 };
+            let want = need | dirty;
+            let bits = self.b.ins().band_imm_u(p, (want | perm::CODE) as i64);
+            self.b.ins().icmp_imm_s(IntCC::NotEqual, bits, want as i64)
         } else {
             let allowed = self.b.ins().band_imm_u(p, need as i64);
             self.b.ins().icmp_imm_s(IntCC::Equal, allowed, 0)
         };
         self.stop_if(denied);
-        if store {
-            let code = self.ptr(Ptr::CodePages);
-            let at = self.b.ins().iadd(code, page);
-            let has_code = self.b.ins().uload8(types::I32, table_flags(), at, 0);
-            self.stop_if(has_code);
-        }
         let base = self.ptr(Ptr::MemBase);
         let offset = self.b.ins().uextend(types::I64, addr);
         (self.b.ins().iadd(base, offset), page)

@@ -324,6 +324,10 @@ impl Jit {
         if self.data_tlb != !self.ctx.data_tlb.is_null() {
             self.data_tlb = !self.data_tlb;
             self.cache.flush();
+            // The decodings kept may have been marked in another memory.
+            for &page in self.interp.code_pages_mut().pages() {
+                mem.mark_code(page);
+            }
         }
         // The empty slot the last block left through: linked to the next
         // block if that is where execution goes next.
@@ -423,6 +427,7 @@ impl Jit {
     /// translations of pages whose code it saw changed.
     fn interpret<M: FlatMemory>(&mut self, cpu: &mut CpuState, mem: &mut M, budget: u64) -> Exit {
         let exit = self.interp.run(cpu, mem, budget);
+        self.mark_code(mem);
         for page in self.interp.take_code_changes() {
             self.stats.invalidated_pages += self.cache.has_page(page) as u64;
             self.cache.invalidate_pages(page, page);
@@ -430,8 +435,16 @@ impl Jit {
         exit
     }
 
+    /// Marks the pages that started holding code (translated or decoded)
+    /// in the memory's permission table, which translated stores test.
+    fn mark_code<M: FlatMemory>(&mut self, mem: &mut M) {
+        for page in self.interp.code_pages_mut().take_new() {
+            mem.mark_code(page);
+        }
+    }
+
     /// Translates the block at `pc` once it has been reached often enough.
-    fn translate_if_hot<M: FlatMemory>(&mut self, mem: &M, pc: u32) -> Option<usize> {
+    fn translate_if_hot<M: FlatMemory>(&mut self, mem: &mut M, pc: u32) -> Option<usize> {
         let heat = self.heat.entry(pc).or_insert(0);
         *heat += 1;
         if *heat < self.config.hot {
@@ -447,6 +460,7 @@ impl Jit {
             }
         };
         self.interp.code_pages_mut().insert(pc / PAGE_SIZE);
+        self.mark_code(mem);
         Some(at)
     }
 
