@@ -183,12 +183,21 @@ pub(super) struct MemoryPath {
     /// Through the [`crate::memory::DataTlb`] (system mode with data
     /// translation on) instead of the permission table.
     pub data_tlb: bool,
-    /// Stores set their page's bit in the dirty bitmap.
-    pub dirty_pages: bool,
+    pub dirty: DirtyMarking,
+}
+
+/// How translated stores keep the dirty bitmap (outside the data TLB path,
+/// whose write entries exist only for dirty pages).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum DirtyMarking {
+    /// Not kept: nothing reads it.
+    Off,
     /// The permission table says which pages are dirty
     /// ([`crate::memory::FlatMemory::dirty_in_perms`]): stores to clean
     /// pages leave, and no store marks the bitmap.
-    pub dirty_in_perms: bool,
+    PermBit,
+    /// Every store sets its page's bit.
+    Bitmap,
 }
 
 /// Builds one block function `(cpu, ctx) -> exit code`.
@@ -820,7 +829,7 @@ impl<'f> Lower<'f> {
         let denied = if store {
             // One test and branch: writable, holding no code and, when the
             // table keeps the dirty bits, already dirty.
-            let dirty = if self.memory.dirty_pages && self.memory.dirty_in_perms { perm::DIRTY } else { 0 };
+            let dirty = if self.memory.dirty == DirtyMarking::PermBit { perm::DIRTY } else { 0 };
             let want = need | dirty;
             let bits = self.b.ins().band_imm_u(p, (want | perm::CODE) as i64);
             self.b.ins().icmp_imm_s(IntCC::NotEqual, bits, want as i64)
@@ -891,7 +900,7 @@ impl<'f> Lower<'f> {
     /// do, when the bitmap is kept (with data translation on, an entry for
     /// writes exists only while its page's bit is set).
     fn mark_dirty(&mut self, page: Value) {
-        if self.memory.data_tlb || !self.memory.dirty_pages || self.memory.dirty_in_perms {
+        if self.memory.data_tlb || self.memory.dirty != DirtyMarking::Bitmap {
             return;
         }
         let dirty = self.ptr(Ptr::Dirty);

@@ -68,7 +68,7 @@ use crate::interp::{Exit, Interpreter, GATEWAY_END};
 use crate::memory::{DataTlb, FlatMemory, GuestMemory, PAGE_SIZE};
 use crate::state::CpuState;
 use cache::{CodeCache, CODE_REGION_BYTES};
-use lower::{Lower, MemoryPath};
+use lower::{DirtyMarking, Lower, MemoryPath};
 
 /// A block ran to its end (or to an odd queue state); the CPU state says where.
 const EXIT_CONTINUE: u32 = 0;
@@ -466,7 +466,12 @@ impl Jit {
 
     fn translate<M: FlatMemory>(&mut self, mem: &M, pc: u32) -> Option<Result<usize, cache::Full>> {
         let slots = self.cache.free_slots();
-        let memory = MemoryPath { data_tlb: self.data_tlb, dirty_pages: self.config.dirty_pages, dirty_in_perms: mem.dirty_in_perms() };
+        let dirty = match (self.config.dirty_pages, mem.dirty_in_perms()) {
+            (false, _) => DirtyMarking::Off,
+            (true, true) => DirtyMarking::PermBit,
+            (true, false) => DirtyMarking::Bitmap,
+        };
+        let memory = MemoryPath { data_tlb: self.data_tlb, dirty };
         let (code, used) = self.compiler.compile(mem, pc, self.config.icount, memory, slots)?;
         self.stats.translated += 1;
         let len = code.len();
