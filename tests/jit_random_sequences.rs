@@ -526,7 +526,18 @@ proptest! {
         draws in draws(48), start in initial_state(), budgets in budgets(), seed in any::<u64>()
     ) {
         let words = assemble(&draws);
-        let config = JitConfig { hot: 1, ..JitConfig::default() };
+        let config = JitConfig { hot: 1, background: false, ..JitConfig::default() };
+        lockstep(&words, &start, &budgets, config, seed)?;
+    }
+
+    /// Every block requested from the compile thread at once, and
+    /// interpreted until its code comes back.
+    #[test]
+    fn random_sequences_agree_translated_in_the_background(
+        draws in draws(48), start in initial_state(), budgets in budgets(), seed in any::<u64>()
+    ) {
+        let words = assemble(&draws);
+        let config = JitConfig { hot: 1, background: true, ..JitConfig::default() };
         lockstep(&words, &start, &budgets, config, seed)?;
     }
 
@@ -537,7 +548,7 @@ proptest! {
         draws in draws(48), start in initial_state(), budgets in budgets(), seed in any::<u64>()
     ) {
         let words = assemble(&draws);
-        let config = JitConfig { hot: 3, cache_bytes: 64 << 10, ..JitConfig::default() };
+        let config = JitConfig { hot: 3, cache_bytes: 64 << 10, background: false, ..JitConfig::default() };
         lockstep(&words, &start, &budgets, config, seed)?;
     }
 }

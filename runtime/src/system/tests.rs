@@ -34,7 +34,7 @@ const BASE: u32 = 0x2000;
 
 /// A JIT that translates every block on first use.
 fn jit() -> Jit {
-    Jit::new(JitConfig { hot: 1, ..JitConfig::default() }).unwrap()
+    Jit::new(JitConfig { hot: 1, background: false, ..JitConfig::default() }).unwrap()
 }
 
 /// b,l; gate; b,l; bv to BASE+0x28 with PL 3 in the low bits; b,l; break.
@@ -180,6 +180,18 @@ fn boot_kernel(engine: crate::user_mode::EngineKind, epoch: u64) -> super::Syste
 /// interruption queues) and all of RAM must be identical.
 #[test]
 fn the_kernel_runs_identically_under_both_engines_at_every_stop() {
+    kernel_lockstep(JitConfig { hot: 1, background: false, ..JitConfig::default() });
+}
+
+/// The same with every block requested from the compile thread at once
+/// and interpreted until its code is installed, in every code context's
+/// engine.
+#[test]
+fn the_kernel_runs_identically_with_background_translation() {
+    kernel_lockstep(JitConfig { hot: 1, background: true, ..JitConfig::default() });
+}
+
+fn kernel_lockstep(jit: JitConfig) {
     use crate::user_mode::EngineKind;
     let mut seed = 0x9e37_79b9_7f4a_7c15u64;
     let mut random = move |below: u64| {
@@ -190,7 +202,7 @@ fn the_kernel_runs_identically_under_both_engines_at_every_stop() {
     };
     let epoch = super::DEFAULT_SYSTEM_EPOCH;
     let mut a = boot_kernel(EngineKind::Interp, epoch);
-    let mut b = boot_kernel(EngineKind::Jit(JitConfig { hot: 1, ..JitConfig::default() }), epoch);
+    let mut b = boot_kernel(EngineKind::Jit(jit), epoch);
     let (mut stops, mut limit) = (0, 0);
     loop {
         // Mostly short runs, sometimes long ones.
@@ -223,7 +235,8 @@ fn a_parked_engine_drops_code_written_in_another_context() {
     let user = CodeContext::Translated { spaces: (0x100, 0x100), priv_level: 3, pids: [0; 4], itlb_changes: 0 };
     let itlb = Tlb::default();
     for clear_at_epoch_end in [false, true] {
-        let mut engines = Engines::new(crate::user_mode::EngineKind::Jit(JitConfig { hot: 1, ..JitConfig::default() })).unwrap();
+        let mut engines = Engines::new(crate::user_mode::EngineKind::Jit(JitConfig { hot: 1, background: false, ..JitConfig::default() }))
+                .unwrap();
         let mut ram = memory(&[bl(3), NOP, BREAK]);
         let mut run = |engines: &mut Engines, ram: &mut AddressSpace| {
             let mut cpu = CpuState { priv_level: 0, ..CpuState::at(BASE) };

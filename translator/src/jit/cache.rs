@@ -6,7 +6,9 @@
 //! Blocks chain to fixed successors through *slots*: one `u64` per such
 //! exit, holding the successor's code address or 0. The dispatcher fills a
 //! slot once the successor exists and remembers it, so that dropping the
-//! successor empties every slot that leads to it.
+//! successor empties every slot that leads to it. A translation's code
+//! embeds its slots' addresses, so slots are set aside when a translation
+//! is requested ([`CodeCache::reserve_slots`]), before it is compiled.
 //!
 //! Invalidated blocks leave their code in the region until it (or the slot
 //! array) is full; then everything is flushed at once. All of this happens
@@ -98,7 +100,8 @@ pub(super) struct CodeCache {
     /// Block addresses by guest page, for invalidation.
     pages: HashMap<u32, Vec<u32>>,
     fast: Box<[FastEntry]>,
-    /// Chaining slots; the first `slots_used` belong to live code.
+    /// Chaining slots; the first `slots_used` belong to code or are set
+    /// aside for translations under way.
     slots: Box<[u64]>,
     slots_used: usize,
     /// Slots filled with each block's code, by the block's guest address.
@@ -109,8 +112,16 @@ pub(super) struct CodeCache {
     pub flushes: u64,
 }
 
-/// The region is full: flush, then insert again.
+/// The region (or the slot array) is full: flush, then translate again.
 pub(super) struct Full;
+
+/// Chaining slots set aside for one translation, valid until the next
+/// flush.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Slots {
+    first: usize,
+    count: usize,
+}
 
 impl CodeCache {
     pub fn new(region_bytes: usize) -> std::io::Result<CodeCache> {
@@ -140,9 +151,28 @@ impl CodeCache {
         self.fast.as_ptr()
     }
 
-    /// Address of the next free chaining slot.
-    pub fn free_slots(&mut self) -> u64 {
-        self.slots[self.slots_used..].as_mut_ptr() as u64
+    /// Sets `count` chaining slots aside for a translation.
+    pub fn reserve_slots(&mut self, count: usize) -> Result<Slots, Full> {
+        let first = self.slots_used;
+        if first + count > SLOTS {
+            return Err(Full);
+        }
+        self.slots_used += count;
+        Ok(Slots { first, count })
+    }
+
+    /// Host address of the first of `slots`, for the translation's code.
+    pub fn slot_address(&self, slots: Slots) -> u64 {
+        self.slots[slots.first..].as_ptr() as u64
+    }
+
+    /// Gives back `slots`, reserved since the last flush, of which the
+    /// translation uses the first `used` (when they were the last set
+    /// aside; others stay unused until the next flush).
+    pub fn release_slots(&mut self, slots: Slots, used: usize) {
+        if slots.first + slots.count == self.slots_used {
+            self.slots_used = slots.first + used.min(slots.count);
+        }
     }
 
     /// Fills `slot` with the code of the block at `pc` (a block's exit now
@@ -171,13 +201,11 @@ impl CodeCache {
     }
 
     /// Adds the block at `pc` (within one page) with host code `code`,
-    /// which uses `slots` chaining slots from [`CodeCache::free_slots`].
-    pub fn insert(&mut self, pc: u32, code: &[u8], slots: u32) -> Result<usize, Full> {
-        if self.slots_used + slots as usize > SLOTS {
-            return Err(Full);
-        }
+    /// which uses the first `used` of `slots`, reserved since the last
+    /// flush.
+    pub fn insert(&mut self, pc: u32, code: &[u8], slots: Slots, used: u32) -> Result<usize, Full> {
         let at = self.region.push(code).ok_or(Full)?;
-        self.slots_used += slots as usize;
+        self.release_slots(slots, used as usize);
         self.blocks.insert(pc, at);
         self.pages.entry(pc / PAGE_SIZE).or_default().push(pc);
         self.fast[Self::slot(pc)] = FastEntry { pc, code: at };

@@ -36,6 +36,21 @@
 //! the runtime leaves it in the [`JitContext`], from which the runtime
 //! derives `CpuState::retired`.
 //!
+//! # Translation in the background
+//!
+//! With [`JitConfig::background`] (the default) Cranelift runs on a compile
+//! worker thread ([`worker`]): a block that becomes hot is requested and
+//! interpreted until its code comes back, and finished code is installed
+//! by the guest thread between blocks. Which blocks are translated when
+//! then depends on thread timing, but nothing a guest can observe does:
+//! interpreted and translated code retire the same instructions with the
+//! same states. A translation is installed only if nothing it was made
+//! from changed while it was under way: its page not invalidated (by a
+//! store, `fic` or [`Engine::invalidate`]; requests in flight are marked
+//! stale) and the cache not flushed since (which reuses the chaining slots
+//! its code names; the flush count tells). Without `background` the guest
+//! thread translates a block the moment it becomes hot, the same way.
+//!
 //! # Profiling
 //!
 //! With `HBFT_PERF_MAP` set in the environment, every translated block is
@@ -53,6 +68,7 @@
 mod block;
 mod cache;
 mod lower;
+mod worker;
 
 use std::io::Write as _;
 
@@ -67,8 +83,9 @@ use crate::engine::Engine;
 use crate::interp::{Exit, Interpreter, GATEWAY_END};
 use crate::memory::{DataTlb, FlatMemory, GuestMemory, PAGE_SIZE};
 use crate::state::CpuState;
-use cache::{CodeCache, CODE_REGION_BYTES};
+use cache::{CodeCache, Slots, CODE_REGION_BYTES};
 use lower::{DirtyMarking, Lower, MemoryPath};
+use worker::{CodeSnapshot, Compiled, Request, Worker};
 
 /// A block ran to its end (or to an odd queue state); the CPU state says where.
 const EXIT_CONTINUE: u32 = 0;
@@ -79,6 +96,10 @@ const EXIT_REEXECUTE: u32 = 2;
 
 /// No `fic` since the last block.
 const NO_FLUSH: u64 = u64::MAX;
+
+/// Chaining slots set aside per translation: a block's final exit chains
+/// to at most two fixed successors (`lower::Chain::Either`).
+const SLOTS_PER_TRANSLATION: u32 = 2;
 
 /// What translated code reads besides the CPU state. `#[repr(C)]`: blocks
 /// reach the fields through `offset_of!`.
@@ -126,6 +147,11 @@ pub struct JitConfig {
     /// it (the state hash of journaled, replicated and system-mode runs);
     /// without it the bitmap misses translated stores.
     pub dirty_pages: bool,
+    /// Translate on a compile worker thread while the guest thread goes
+    /// on interpreting (see the module documentation); otherwise on the
+    /// guest thread, the moment a block becomes hot, which makes
+    /// [`JitStats`] reproducible.
+    pub background: bool,
 }
 
 impl Default for JitConfig {
@@ -135,7 +161,7 @@ impl Default for JitConfig {
     /// wrote back only what they changed: 512 and 256 beat 1024 by 3-5% on
     /// Lua and zlib, 2048 loses 5-10%).
     fn default() -> Self {
-        JitConfig { icount: true, hot: 512, cache_bytes: CODE_REGION_BYTES, dirty_pages: true }
+        JitConfig { icount: true, hot: 512, cache_bytes: CODE_REGION_BYTES, dirty_pages: true, background: true }
     }
 }
 
@@ -146,13 +172,18 @@ pub enum JitError {
     Host(String),
     #[error("cannot map the JIT code cache: {0}")]
     CodeCache(std::io::Error),
+    #[error("cannot start the JIT's compile thread: {0}")]
+    Worker(std::io::Error),
 }
 
 /// Counters about the JIT's work (not guest state).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct JitStats {
-    /// Blocks translated.
+    /// Blocks translated (and installed).
     pub translated: u64,
+    /// Translations thrown away because their page was invalidated or
+    /// the cache flushed while they were under way.
+    pub discarded: u64,
     /// Code cache flushes because it was full.
     pub cache_flushes: u64,
     /// Guest code pages whose translations were dropped.
@@ -206,6 +237,15 @@ impl Compiler {
         self.finish().map(|code| (code, used))
     }
 
+    /// Compiles a request (on whichever thread holds the compiler).
+    fn translate(&mut self, request: &Request) -> Compiled {
+        let code = self
+            .compile(&request.code, request.pc, request.icount, request.memory, request.slots)
+            .filter(|&(_, used)| used <= request.slot_count)
+            .map(|(code, used)| (code.to_vec(), used));
+        Compiled { pc: request.pc, code }
+    }
+
     /// The entry trampoline ([`EnterFn`]).
     fn trampoline(&mut self) -> Option<&[u8]> {
         self.ctx.clear();
@@ -238,18 +278,37 @@ impl Compiler {
     }
 }
 
+/// Where translations are compiled.
+enum Translator {
+    /// On the guest thread, at once.
+    Here(Compiler),
+    /// On the compile worker thread.
+    Background(Worker),
+}
+
+/// A translation requested and not installed yet.
+struct InFlight {
+    /// The cache's flush count at the request.
+    flushes: u64,
+    /// The block's page was invalidated since.
+    stale: bool,
+    slots: Slots,
+}
+
 /// The JIT engine.
 pub struct Jit {
     /// Performs what translated code leaves to it; its code-page map is
     /// shared with the translations.
     interp: Interpreter,
     cache: CodeCache,
-    compiler: Compiler,
+    translator: Translator,
     enter: EnterFn,
     config: JitConfig,
     ctx: Box<JitContext>,
     /// Times each untranslated block address was reached.
     heat: HashMap<u32, u32>,
+    /// Translations under way, by block address.
+    in_flight: HashMap<u32, InFlight>,
     stats: JitStats,
     /// The cached blocks access data through a [`DataTlb`].
     data_tlb: bool,
@@ -271,6 +330,11 @@ impl Jit {
         // SAFETY: the trampoline was compiled with the EnterFn signature
         // and stays in the region for the JIT's lifetime.
         let enter = unsafe { std::mem::transmute::<usize, EnterFn>(at) };
+        let translator = if config.background {
+            Translator::Background(Worker::start(compiler).map_err(JitError::Worker)?)
+        } else {
+            Translator::Here(compiler)
+        };
         Ok(Jit {
             interp: Interpreter::new(),
             ctx: Box::new(JitContext {
@@ -285,9 +349,10 @@ impl Jit {
                 data_tlb: std::ptr::null(),
             }),
             cache,
-            compiler,
+            translator,
             enter,
             heat: HashMap::new(),
+            in_flight: HashMap::new(),
             config,
             stats: JitStats::default(),
             data_tlb: false,
@@ -307,6 +372,25 @@ impl Jit {
         JitStats {
             cache_flushes: self.cache.flushes,
             ..self.stats
+        }
+    }
+
+    /// With [`JitConfig::background`], keeps the compile worker from
+    /// starting another translation while `held` (requests queue up); for
+    /// tests of what happens to translations under way.
+    pub fn hold_translations(&mut self, held: bool) {
+        if let Translator::Background(worker) = &self.translator {
+            worker.hold(held);
+        }
+    }
+
+    /// Waits until every requested translation has come back and installs
+    /// those still valid. The worker must not be held.
+    pub fn finish_translations(&mut self) {
+        while !self.in_flight.is_empty() {
+            let Translator::Background(worker) = &self.translator else { break };
+            let Some(done) = worker.recv() else { break };
+            self.install_or_flush(done);
         }
     }
 
@@ -336,6 +420,10 @@ impl Jit {
             if cpu.retired >= stop_at {
                 return Exit::Budget;
             }
+            let flushes = self.cache.flushes;
+            if !self.in_flight.is_empty() {
+                self.install_finished();
+            }
             if !at_block_entry(cpu) {
                 link = 0;
                 match self.interpret(cpu, mem, 1) {
@@ -347,7 +435,6 @@ impl Jit {
             if pc < GATEWAY_END {
                 return Exit::Gateway { offset: pc };
             }
-            let flushes = self.cache.flushes;
             let code = match self.cache.lookup(pc) {
                 Some(code) => code,
                 None => match self.translate_if_hot(mem, pc) {
@@ -362,7 +449,8 @@ impl Jit {
                 },
             };
             let slot = std::mem::take(&mut link);
-            // A flush while translating freed the slot with everything else.
+            // A flush while installing or translating freed the slot with
+            // everything else.
             if slot != 0 && self.cache.flushes == flushes {
                 self.cache.link(slot, pc, code);
             }
@@ -419,8 +507,18 @@ impl Jit {
         self.interp.invalidate(start, len);
         let first = start / PAGE_SIZE;
         let last = start.saturating_add(len - 1) / PAGE_SIZE;
+        self.drop_pages(first, last);
+    }
+
+    /// Drops the translations of pages `first..=last`, those under way too.
+    fn drop_pages(&mut self, first: u32, last: u32) {
         self.stats.invalidated_pages += (first..=last).filter(|&p| self.cache.has_page(p)).count() as u64;
         self.cache.invalidate_pages(first, last);
+        for (&pc, flight) in &mut self.in_flight {
+            if (first..=last).contains(&(pc / PAGE_SIZE)) {
+                flight.stale = true;
+            }
+        }
     }
 
     /// Lets the interpreter run `budget` instructions, then drops the
@@ -428,9 +526,10 @@ impl Jit {
     fn interpret<M: FlatMemory>(&mut self, cpu: &mut CpuState, mem: &mut M, budget: u64) -> Exit {
         let exit = self.interp.run(cpu, mem, budget);
         self.mark_code(mem);
-        for page in self.interp.take_code_changes() {
-            self.stats.invalidated_pages += self.cache.has_page(page) as u64;
-            self.cache.invalidate_pages(page, page);
+        // Few pages, and the list is refilled only by the next run.
+        let changed: Vec<u32> = self.interp.take_code_changes().collect();
+        for page in changed {
+            self.drop_pages(page, page);
         }
         exit
     }
@@ -443,44 +542,114 @@ impl Jit {
         }
     }
 
-    /// Translates the block at `pc` once it has been reached often enough.
+    /// The code of the block at `pc` once it has been reached often
+    /// enough: translated at once, or requested from the worker (and
+    /// `None` until it is installed).
     fn translate_if_hot<M: FlatMemory>(&mut self, mem: &mut M, pc: u32) -> Option<usize> {
+        if !self.in_flight.is_empty() && self.in_flight.contains_key(&pc) {
+            return None;
+        }
         let heat = self.heat.entry(pc).or_insert(0);
         *heat += 1;
         if *heat < self.config.hot {
             return None;
         }
         self.heat.remove(&pc);
-        let at = match self.translate(mem, pc)? {
+        match self.translate(mem, pc) {
             Ok(at) => at,
             Err(cache::Full) => {
-                // The code embeds slot addresses: compile again after the flush.
+                // The code names slots of the full cache: translate again
+                // after the flush.
                 self.cache.flush();
-                self.translate(mem, pc)?.ok()?
+                self.translate(mem, pc).ok().flatten()
+            }
+        }
+    }
+
+    /// Translates the block at `pc` here, or requests it from the worker
+    /// (`Ok(None)` until it is installed).
+    fn translate<M: FlatMemory>(&mut self, mem: &mut M, pc: u32) -> Result<Option<usize>, cache::Full> {
+        let Some(request) = self.request(mem, pc) else { return Ok(None) };
+        let done = match &mut self.translator {
+            Translator::Background(worker) => {
+                worker.send(request);
+                return Ok(None);
+            }
+            Translator::Here(compiler) => compiler.translate(&request),
+        };
+        self.install(done)
+    }
+
+    /// What translating the block at `pc` takes, with its chaining slots
+    /// set aside and the translation recorded as under way; its page is
+    /// marked as holding code from now on, so that changes to it are seen.
+    fn request<M: FlatMemory>(&mut self, mem: &mut M, pc: u32) -> Option<Request> {
+        let slots = match self.cache.reserve_slots(SLOTS_PER_TRANSLATION as usize) {
+            Ok(slots) => slots,
+            Err(cache::Full) => {
+                self.cache.flush();
+                self.cache.reserve_slots(SLOTS_PER_TRANSLATION as usize).ok()?
             }
         };
         self.interp.code_pages_mut().insert(pc / PAGE_SIZE);
         self.mark_code(mem);
-        Some(at)
-    }
-
-    fn translate<M: FlatMemory>(&mut self, mem: &M, pc: u32) -> Option<Result<usize, cache::Full>> {
-        let slots = self.cache.free_slots();
         let dirty = match (self.config.dirty_pages, mem.dirty_in_perms()) {
             (false, _) => DirtyMarking::Off,
             (true, true) => DirtyMarking::PermBit,
             (true, false) => DirtyMarking::Bitmap,
         };
-        let memory = MemoryPath { data_tlb: self.data_tlb, dirty };
-        let (code, used) = self.compiler.compile(mem, pc, self.config.icount, memory, slots)?;
-        self.stats.translated += 1;
-        let len = code.len();
-        let at = self.cache.insert(pc, code, used);
-        if let (Some(map), Ok(at)) = (&mut self.perf_map, &at) {
-            // Profiling aid only: a failed write loses symbols, not guest state.
-            let _ = writeln!(map, "{at:x} {len:x} guest_{pc:08x}");
+        self.in_flight.insert(pc, InFlight { flushes: self.cache.flushes, stale: false, slots });
+        Some(Request {
+            pc,
+            code: CodeSnapshot::take(mem, pc),
+            icount: self.config.icount,
+            memory: MemoryPath { data_tlb: self.data_tlb, dirty },
+            slots: self.cache.slot_address(slots),
+            slot_count: SLOTS_PER_TRANSLATION,
+        })
+    }
+
+    /// Installs the translations the worker has finished.
+    fn install_finished(&mut self) {
+        loop {
+            let Translator::Background(worker) = &self.translator else { return };
+            let Some(done) = worker.try_recv() else { return };
+            self.install_or_flush(done);
         }
-        Some(at)
+    }
+
+    /// Installs a finished translation if it is still valid, flushing the
+    /// cache if it is full (the translation is then dropped too).
+    fn install_or_flush(&mut self, done: Compiled) {
+        if let Err(cache::Full) = self.install(done) {
+            self.cache.flush();
+        }
+    }
+
+    /// Adds a finished translation to the cache unless its page was
+    /// invalidated or the cache flushed since it was requested; the code's
+    /// address if it was added.
+    fn install(&mut self, done: Compiled) -> Result<Option<usize>, cache::Full> {
+        let pc = done.pc;
+        let flight = self.in_flight.remove(&pc).expect("every translation is requested first");
+        let slots_valid = flight.flushes == self.cache.flushes;
+        let (code, used) = match done.code {
+            Some(code) if slots_valid && !flight.stale => code,
+            untranslatable => {
+                self.stats.discarded += untranslatable.is_some() as u64;
+                if slots_valid {
+                    self.cache.release_slots(flight.slots, 0);
+                }
+                return Ok(None);
+            }
+        };
+        let at = self.cache.insert(pc, &code, flight.slots, used)?;
+        self.stats.translated += 1;
+        if let Some(map) = &mut self.perf_map {
+            // Profiling aid only: a failed write loses symbols, not guest state.
+            let _ = writeln!(map, "{at:x} {:x} guest_{pc:08x}", code.len());
+        }
+        Ok(Some(at))
     }
 }
 

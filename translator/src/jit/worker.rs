@@ -1,0 +1,205 @@
+//! Translation in the background: a compile worker thread owned by the
+//! [`super::Jit`], the way tiered JITs (HotSpot, V8, Dolphin) compile hot
+//! code while the program goes on running colder code.
+//!
+//! The guest thread sends a [`Request`] when a block becomes hot and goes
+//! on interpreting the block; the worker compiles it and sends back a
+//! [`Compiled`], which the guest thread installs between blocks if nothing
+//! it was made from has changed in the meantime. Only the guest thread
+//! touches the code cache, its tables and slots, and guest memory: a
+//! request carries a [`CodeSnapshot`] of the instruction words instead of
+//! the memory, which is not `Sync` and which the guest writes concurrently.
+
+use std::collections::VecDeque;
+use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+
+use super::lower::MemoryPath;
+use super::Compiler;
+use crate::memory::{Access, GuestMemory, MemFault, PAGE_SIZE};
+
+/// Everything one translation needs, as plain data.
+pub(super) struct Request {
+    /// The block's guest address.
+    pub pc: u32,
+    /// The instruction words of the block's page.
+    pub code: CodeSnapshot,
+    /// [`super::JitConfig::icount`].
+    pub icount: bool,
+    /// How the block's loads and stores reach guest memory.
+    pub memory: MemoryPath,
+    /// Host address of the first chaining slot set aside for the block.
+    pub slots: u64,
+    /// How many slots from `slots` are set aside; code that would use more
+    /// is not returned.
+    pub slot_count: u32,
+}
+
+/// A finished translation.
+pub(super) struct Compiled {
+    /// The block's guest address ([`Request::pc`]).
+    pub pc: u32,
+    /// Host code and the number of chaining slots it uses; `None` when the
+    /// block cannot be translated (the interpreter runs it).
+    pub code: Option<(Vec<u8>, u32)>,
+}
+
+/// The instruction words of one guest page as the guest thread fetched
+/// them ([`GuestMemory::fetch`], so with system mode's instruction
+/// translation), each word or why it could not be fetched. Translation
+/// reads nothing but instruction words, so the snapshot holds no data:
+/// data accesses fault as unmapped.
+pub(super) struct CodeSnapshot {
+    /// Guest address of the page.
+    page: u32,
+    words: Box<[Result<u32, MemFault>]>,
+}
+
+impl CodeSnapshot {
+    /// Fetches every word of the page holding `pc`.
+    pub fn take<M: GuestMemory>(mem: &M, pc: u32) -> CodeSnapshot {
+        let page = pc & !(PAGE_SIZE - 1);
+        let words = (0..PAGE_SIZE / 4).map(|i| mem.fetch(page + 4 * i)).collect();
+        CodeSnapshot { page, words }
+    }
+}
+
+impl GuestMemory for CodeSnapshot {
+    fn fetch(&self, addr: u32) -> Result<u32, MemFault> {
+        match addr.checked_sub(self.page) {
+            Some(offset) if offset < PAGE_SIZE && offset % 4 == 0 => self.words[offset as usize / 4],
+            _ => Err(MemFault::Unmapped { addr, access: Access::Execute }),
+        }
+    }
+    fn read_u8(&self, addr: u32) -> Result<u8, MemFault> {
+        Err(MemFault::Unmapped { addr, access: Access::Read })
+    }
+    fn read_u16(&self, addr: u32) -> Result<u16, MemFault> {
+        Err(MemFault::Unmapped { addr, access: Access::Read })
+    }
+    fn read_u32(&self, addr: u32) -> Result<u32, MemFault> {
+        Err(MemFault::Unmapped { addr, access: Access::Read })
+    }
+    fn read_u64(&self, addr: u32) -> Result<u64, MemFault> {
+        Err(MemFault::Unmapped { addr, access: Access::Read })
+    }
+    fn write_u8(&mut self, addr: u32, _: u8) -> Result<(), MemFault> {
+        Err(MemFault::Unmapped { addr, access: Access::Write })
+    }
+    fn write_u16(&mut self, addr: u32, _: u16) -> Result<(), MemFault> {
+        Err(MemFault::Unmapped { addr, access: Access::Write })
+    }
+    fn write_u32(&mut self, addr: u32, _: u32) -> Result<(), MemFault> {
+        Err(MemFault::Unmapped { addr, access: Access::Write })
+    }
+    fn write_u64(&mut self, addr: u32, _: u64) -> Result<(), MemFault> {
+        Err(MemFault::Unmapped { addr, access: Access::Write })
+    }
+}
+
+/// What the guest thread and the worker share.
+struct Shared {
+    state: Mutex<State>,
+    /// Signalled when `state` changes.
+    changed: Condvar,
+}
+
+struct State {
+    /// Requests not yet started, oldest first.
+    queue: VecDeque<Request>,
+    /// The worker starts no compile while set ([`Worker::hold`]).
+    held: bool,
+    /// The worker is to exit.
+    closing: bool,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // The state stays consistent whatever panicked while holding it.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The compile worker thread; joined when dropped.
+pub(super) struct Worker {
+    shared: Arc<Shared>,
+    results: mpsc::Receiver<Compiled>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Worker {
+    /// Starts a thread that compiles requests with `compiler`.
+    pub fn start(mut compiler: Compiler) -> std::io::Result<Worker> {
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State { queue: VecDeque::new(), held: false, closing: false }),
+            changed: Condvar::new(),
+        });
+        let (done, results) = mpsc::channel();
+        let theirs = Arc::clone(&shared);
+        let thread = std::thread::Builder::new().name("hbft-jit".into()).spawn(move || {
+            while let Some(request) = next_request(&theirs) {
+                if done.send(compiler.translate(&request)).is_err() {
+                    break;
+                }
+            }
+        })?;
+        Ok(Worker { shared, results, thread: Some(thread) })
+    }
+
+    /// Queues a request.
+    pub fn send(&self, request: Request) {
+        self.shared.lock().queue.push_back(request);
+        self.shared.changed.notify_one();
+    }
+
+    /// A finished translation, if one is ready.
+    pub fn try_recv(&self) -> Option<Compiled> {
+        self.results.try_recv().ok()
+    }
+
+    /// The next finished translation, waiting for it; `None` if the
+    /// worker is gone (it panicked).
+    pub fn recv(&self) -> Option<Compiled> {
+        self.results.recv().ok()
+    }
+
+    /// Keeps the worker from starting another compile while `held` (a
+    /// compile under way finishes).
+    pub fn hold(&self, held: bool) {
+        self.shared.lock().held = held;
+        self.shared.changed.notify_one();
+    }
+}
+
+/// The worker's next request; `None` when it is to exit.
+fn next_request(shared: &Shared) -> Option<Request> {
+    let mut state = shared.lock();
+    loop {
+        if state.closing {
+            return None;
+        }
+        if !state.held {
+            if let Some(request) = state.queue.pop_front() {
+                return Some(request);
+            }
+        }
+        state = shared.changed.wait(state).unwrap_or_else(PoisonError::into_inner);
+    }
+}
+
+impl Drop for Worker {
+    /// Drops the queued requests and waits for the compile under way.
+    fn drop(&mut self) {
+        {
+            let mut state = self.shared.lock();
+            state.closing = true;
+            state.queue.clear();
+        }
+        self.shared.changed.notify_one();
+        if let Some(thread) = self.thread.take() {
+            // A worker that panicked has reported it already.
+            let _ = thread.join();
+        }
+    }
+}
