@@ -507,18 +507,7 @@ impl Jit {
         self.interp.invalidate(start, len);
         let first = start / PAGE_SIZE;
         let last = start.saturating_add(len - 1) / PAGE_SIZE;
-        self.drop_pages(first, last);
-    }
-
-    /// Drops the translations of pages `first..=last`, those under way too.
-    fn drop_pages(&mut self, first: u32, last: u32) {
-        self.stats.invalidated_pages += (first..=last).filter(|&p| self.cache.has_page(p)).count() as u64;
-        self.cache.invalidate_pages(first, last);
-        for (&pc, flight) in &mut self.in_flight {
-            if (first..=last).contains(&(pc / PAGE_SIZE)) {
-                flight.stale = true;
-            }
-        }
+        drop_pages(&mut self.cache, &mut self.in_flight, &mut self.stats, first, last);
     }
 
     /// Lets the interpreter run `budget` instructions, then drops the
@@ -526,10 +515,8 @@ impl Jit {
     fn interpret<M: FlatMemory>(&mut self, cpu: &mut CpuState, mem: &mut M, budget: u64) -> Exit {
         let exit = self.interp.run(cpu, mem, budget);
         self.mark_code(mem);
-        // Few pages, and the list is refilled only by the next run.
-        let changed: Vec<u32> = self.interp.take_code_changes().collect();
-        for page in changed {
-            self.drop_pages(page, page);
+        for page in self.interp.take_code_changes() {
+            drop_pages(&mut self.cache, &mut self.in_flight, &mut self.stats, page, page);
         }
         exit
     }
@@ -650,6 +637,18 @@ impl Jit {
             let _ = writeln!(map, "{at:x} {:x} guest_{pc:08x}", code.len());
         }
         Ok(Some(at))
+    }
+}
+
+/// Drops the translations of pages `first..=last` from `cache`, and marks
+/// those under way stale.
+fn drop_pages(cache: &mut CodeCache, in_flight: &mut HashMap<u32, InFlight>, stats: &mut JitStats, first: u32, last: u32) {
+    stats.invalidated_pages += (first..=last).filter(|&p| cache.has_page(p)).count() as u64;
+    cache.invalidate_pages(first, last);
+    for (&pc, flight) in in_flight {
+        if (first..=last).contains(&(pc / PAGE_SIZE)) {
+            flight.stale = true;
+        }
     }
 }
 
