@@ -233,8 +233,12 @@ fn sub<E: Emitter>(e: &mut E, a: E::Val, b: E::Val, t: Gr, c: Cond, form: SubFor
     if form.trap_overflow {
         e.trap_if(sv, Event::Overflow)?;
     }
-    let no_borrow = nonzero(e, carry_out);
-    let f = cond::arith(e, c.c, c.negate, diff, no_borrow, sv);
+    let f = if form.borrow {
+        let no_borrow = nonzero(e, carry_out);
+        cond::arith(e, c.c, c.negate, diff, no_borrow, sv)
+    } else {
+        cond::compare(e, c.c, c.negate, a, b)
+    };
     if form.trap_cond {
         e.trap_if(f, Event::Condition)?;
     }
@@ -248,27 +252,16 @@ fn sub<E: Emitter>(e: &mut E, a: E::Val, b: E::Val, t: Gr, c: Cond, form: SubFor
     Ok(())
 }
 
-fn sub_overflow<E: Emitter>(e: &mut E, diff: E::Val, a: E::Val, b: E::Val) -> E::Flag {
+pub(super) fn sub_overflow<E: Emitter>(e: &mut E, diff: E::Val, a: E::Val, b: E::Val) -> E::Flag {
     let da = e.xor(diff, a);
     let ab = e.xor(a, b);
     let v = e.and(da, ab);
     negative(e, v)
 }
 
-/// Whether compare condition `c` holds for `a - b` (cmpclr, cmpb): the
-/// subtraction as `a + ~b + 1`, with its borrow and signed overflow.
-pub(super) fn compare<E: Emitter>(e: &mut E, a: E::Val, b: E::Val, c: Cond) -> E::Flag {
-    let nb = e.not(b);
-    let one = e.imm(1);
-    let (diff, carry_out) = e.add_carry(a, nb, one);
-    let sv = sub_overflow(e, diff, a, b);
-    let no_borrow = nonzero(e, carry_out);
-    cond::arith(e, c.c, c.negate, diff, no_borrow, sv)
-}
-
 /// `cmpclr`/`cmpiclr`: compare, clear the target, nullify on the condition.
 fn cmpclr<E: Emitter>(e: &mut E, a: E::Val, b: E::Val, t: Gr, c: Cond) -> Flow {
-    let f = compare(e, a, b, c);
+    let f = cond::compare(e, c.c, c.negate, a, b);
     let zero = e.imm(0);
     e.set_gr(t.0, zero);
     e.nullify_next(f);

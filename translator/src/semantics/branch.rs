@@ -213,7 +213,7 @@ pub(super) fn cmp_branch<E: Emitter>(
     }
     let a = source(e, src);
     let b = gr(e, r2);
-    let taken = super::alu::compare(e, a, b, c);
+    let taken = cond::compare(e, c.c, c.negate, a, b);
     conditional(e, taken, to);
     Ok(())
 }

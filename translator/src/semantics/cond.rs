@@ -38,6 +38,31 @@ pub(super) fn arith<E: Emitter>(
     negated(e, f, negate)
 }
 
+/// The arithmetic condition `c` of the subtraction `a - b` (without
+/// borrow; `diff` is its result), as the comparisons the compare table
+/// names (PA-RISC 1.1, table 5-3: =, <, <=, <<, <<=): N xor V of `a - b` is
+/// signed `a < b`, its carry out is unsigned `a >= b`. Only SV and OD look
+/// at the difference.
+pub(super) fn compare<E: Emitter>(e: &mut E, c: u8, negate: bool, a: E::Val, b: E::Val) -> E::Flag {
+    let f = match c & 7 {
+        0 => e.imm_flag(false),
+        1 => e.cmp(Cmp::Eq, a, b),
+        2 => e.cmp(Cmp::Lt, a, b),
+        3 => e.cmp(Cmp::Le, a, b),
+        4 => e.cmp(Cmp::Ltu, a, b),
+        5 => e.cmp(Cmp::Leu, a, b),
+        6 => {
+            let diff = e.sub(a, b);
+            super::alu::sub_overflow(e, diff, a, b)
+        }
+        _ => {
+            let diff = e.sub(a, b);
+            odd(e, diff)
+        }
+    };
+    negated(e, f, negate)
+}
+
 /// Logical conditions: never, =, <, <=, (undefined ×3, treated as never), OD.
 pub(super) fn logical<E: Emitter>(e: &mut E, c: u8, negate: bool, res: E::Val) -> E::Flag {
     let f = match c & 7 {
