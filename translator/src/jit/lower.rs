@@ -15,7 +15,7 @@
 
 use std::mem::offset_of;
 
-use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::condcodes::{CondCode, IntCC};
 use cranelift_codegen::ir::{
     types, AbiParam, Block, InstBuilder, InstructionData, MemFlagsData, Opcode, SigRef, Signature,
     StackSlot, StackSlotData, StackSlotKind, Type, Value, ValueDef,
@@ -754,6 +754,18 @@ impl<'f> Lower<'f> {
         }
     }
 
+    /// `x` when `v` was built as `!x`.
+    fn complemented(&self, v: Value) -> Option<Value> {
+        let dfg = &self.b.func.dfg;
+        match dfg.value_def(v) {
+            ValueDef::Result(inst, _) => match dfg.insts[inst] {
+                InstructionData::Unary { opcode: Opcode::Bnot, arg } => Some(arg),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     /// What a branch target value is known to be.
     fn known_target(&self, v: Value) -> Next {
         if let Some(t) = self.const_of(v) {
@@ -1028,6 +1040,23 @@ impl Emitter for Lower<'_> {
         self.b.ins().iadd(a, b)
     }
     fn add_carry(&mut self, a: Value, b: Value, carry_in: Value) -> (Value, Value) {
+        // The forms compilers use most stay 32-bit: a + b, whose carry is
+        // the sum wrapping, and a - x as a + ~x + 1, whose carry is a >= x.
+        match self.const_of(carry_in) {
+            Some(0) => {
+                let sum = self.b.ins().iadd(a, b);
+                let carry = self.b.ins().icmp(IntCC::UnsignedLessThan, sum, a);
+                return (sum, self.b.ins().uextend(types::I32, carry));
+            }
+            Some(1) => {
+                if let Some(x) = self.complemented(b) {
+                    let diff = self.b.ins().isub(a, x);
+                    let carry = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, a, x);
+                    return (diff, self.b.ins().uextend(types::I32, carry));
+                }
+            }
+            _ => {}
+        }
         let a = self.b.ins().uextend(types::I64, a);
         let b = self.b.ins().uextend(types::I64, b);
         let c = self.b.ins().uextend(types::I64, carry_in);
@@ -1081,6 +1110,13 @@ impl Emitter for Lower<'_> {
         self.b.ins().bor(a, b)
     }
     fn flag_not(&mut self, a: Value) -> Value {
+        // A comparison's complement is one comparison (and a branch on it
+        // one cmp and jcc).
+        if let ValueDef::Result(inst, _) = self.b.func.dfg.value_def(a) {
+            if let InstructionData::IntCompare { opcode: Opcode::Icmp, args: [x, y], cond } = self.b.func.dfg.insts[inst] {
+                return self.b.ins().icmp(cond.complement(), x, y);
+            }
+        }
         self.b.ins().bxor_imm_u(a, 1)
     }
     fn select(&mut self, f: Value, if_true: Value, if_false: Value) -> Value {
