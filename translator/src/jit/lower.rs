@@ -92,12 +92,12 @@ impl Ptr {
 enum Init {
     /// State slot `.0`, loaded from the CPU state if its entry value is used.
     Slot(usize, i32, Type),
-    /// A constant made in the entry block (shared with loops back to the
-    /// start, so the variable needs no block parameter there).
+    /// A value of the entry block (constants shared with loops back to
+    /// the start, so the variable needs no block parameter there).
     Value(Value),
 }
 
-/// The queue, nullification and count variables. Before each instruction
+/// The queue, nullification and budget variables. Before each instruction
 /// they describe the state just before it; after a block they describe the
 /// state the block leaves.
 struct Queue {
@@ -107,8 +107,9 @@ struct Queue {
     back_space: Variable,
     /// Nullify the instruction at `front` (I8, 0 or 1).
     n: Variable,
-    /// Instructions retired since block entry (I64).
-    count: Variable,
+    /// Instructions the budget still allows (I64): the function's
+    /// `remaining` less those retired since.
+    left: Variable,
 }
 
 /// Nullification of the next instruction as known at translation time.
@@ -301,7 +302,6 @@ impl<'f> Lower<'f> {
             at_loads.ins().iconst(types::I32, pc.wrapping_add(4) as i64),
             at_loads.ins().iconst(types::I8, 0),
         );
-        let zero_count = at_loads.ins().iconst(types::I64, 0);
         let body = b.create_block();
         let mut inits = Vec::new();
         let mut var = |b: &mut FunctionBuilder, ty: Type, init: Init| {
@@ -316,7 +316,7 @@ impl<'f> Lower<'f> {
             front_space: b.declare_var(types::I32),
             back_space: b.declare_var(types::I32),
             n: var(&mut b, types::I8, Init::Value(entry_queue.2)),
-            count: var(&mut b, types::I64, Init::Value(zero_count)),
+            left: var(&mut b, types::I64, Init::Value(remaining)),
         };
         b.switch_to_block(body);
         Lower {
@@ -474,9 +474,8 @@ impl<'f> Lower<'f> {
                 let again = self.b.create_block();
                 let out = if self.icount {
                     let out = self.b.create_block();
-                    let count = self.b.use_var(self.q.count);
-                    let need = self.b.ins().iadd_imm_s(count, max_count as i64);
-                    let fits = self.b.ins().icmp(IntCC::UnsignedLessThanOrEqual, need, self.remaining);
+                    let left = self.b.use_var(self.q.left);
+                    let fits = self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, left, max_count as i64);
                     self.b.ins().brif(fits, again, &[], out, &[]);
                     self.b.seal_block(out);
                     Some(out)
@@ -627,9 +626,9 @@ impl<'f> Lower<'f> {
     /// One more retired instruction.
     fn count_one(&mut self) {
         if self.icount {
-            let c = self.b.use_var(self.q.count);
-            let c = self.b.ins().iadd_imm_s(c, 1);
-            self.b.def_var(self.q.count, c);
+            let left = self.b.use_var(self.q.left);
+            let left = self.b.ins().iadd_imm_s(left, -1);
+            self.b.def_var(self.q.left, left);
         }
     }
 
@@ -668,8 +667,7 @@ impl<'f> Lower<'f> {
         if !self.icount {
             return self.remaining;
         }
-        let count = self.b.use_var(self.q.count);
-        self.b.ins().isub(self.remaining, count)
+        self.b.use_var(self.q.left)
     }
 
     /// Hands the budget left to the runtime (which derives the retired
