@@ -8,6 +8,12 @@
 //! end of the page (invalidation works page by page) and at a length cap.
 //! Instructions known at translation time to be nullified (the delay slot
 //! of `b,n`) are passed over without code.
+//!
+//! A branch the instruction before may nullify, which nullifies its own
+//! delay slot when it runs (`cmpclr,cond` then `b,n`: how compilers branch
+//! on a comparison they cannot fold into `cmpb`), does not end the block:
+//! when it runs the block leaves through a side exit, and otherwise goes on
+//! in sequence.
 
 use hbft_frontend::{decode, Insn};
 
@@ -16,6 +22,9 @@ use crate::memory::{GuestMemory, PAGE_SIZE};
 
 /// Most instructions in one block (a delay slot may add one).
 pub(super) const MAX_BLOCK_INSNS: u32 = 64;
+
+/// Most side exits in one block; a branch that would need another ends it.
+pub(super) const MAX_SIDE_EXITS: u32 = 6;
 
 /// The decoded instruction at `pc`, if it can be fetched and decoded.
 pub(super) fn fetch<M: GuestMemory>(mem: &M, pc: u32) -> Option<Insn> {
@@ -33,6 +42,9 @@ pub(super) fn translate<M: GuestMemory>(mut l: Lower<'_>, mem: &M, start: u32, f
     // might itself have been nullified.
     let mut branch: Option<(Next, bool)> = None;
     let mut ends_with_skip = false;
+    // The budget need of the side exits so far (see `Lower::exit_if_branched`).
+    let mut side_need = 0;
+    let mut side_exits = 0;
     let mut open = true;
     // How the block continues, decided where translation stops.
     let chain_after_branch = |branch: Option<(Next, bool)>, nullify: Nullify| match (branch, nullify) {
@@ -69,8 +81,16 @@ pub(super) fn translate<M: GuestMemory>(mut l: Lower<'_>, mem: &M, start: u32, f
                 // The delay slot: a branch here leaves an odd queue.
                 break if t.branches { Chain::Return } else { chain_after_branch(branch, nullify) };
             }
-            if t.branches {
-                branch = Some((t.next, maybe_nullified));
+            match t.next {
+                Next::Fixed(to) if maybe_nullified && t.nullifies_when_executed && side_exits < MAX_SIDE_EXITS => {
+                    // It retired `counted` and passes over its delay slot.
+                    side_need = counted + 1;
+                    side_exits += 1;
+                    l.exit_if_branched(to, pc.wrapping_add(4));
+                    nullify = Nullify::Never;
+                }
+                _ if t.branches => branch = Some((t.next, maybe_nullified)),
+                _ => {}
             }
         }
         pc = pc.wrapping_add(4);
@@ -82,7 +102,7 @@ pub(super) fn translate<M: GuestMemory>(mut l: Lower<'_>, mem: &M, start: u32, f
             };
         }
     };
-    let max_count = counted + ends_with_skip as u32;
+    let max_count = (counted + ends_with_skip as u32).max(side_need);
     if open {
         l.end(chain, max_count);
     }

@@ -161,6 +161,9 @@ pub(super) struct Translated {
     pub flushes: bool,
     /// Whether the following instruction is nullified.
     pub nullify_next: Nullify,
+    /// Executing the instruction nullifies the following one (it may
+    /// still be nullified itself: see [`Translated::nullify_next`]).
+    pub nullifies_when_executed: bool,
     /// Execution can continue after the instruction (some path reaches it).
     pub open: bool,
 }
@@ -220,6 +223,9 @@ pub(super) struct Lower<'f> {
     /// Re-execute exits, filled at the end, each with the state slots
     /// written before its instruction.
     reexecute_exits: Vec<(Block, u128)>,
+    /// Side exits ([`Lower::exit_if_branched`]), filled at the end, each
+    /// with the state slots written before it and its target.
+    side_exits: Vec<(Block, u128, u32)>,
     /// The block loops back to its start (so an exit may follow any write).
     loops: bool,
     /// Some instruction changes the space (`be`).
@@ -247,6 +253,9 @@ pub(super) struct Lower<'f> {
     /// nullified: their entry values may reach an exit or a use, so they
     /// are loaded on entry. Others are only ever stored after being written.
     entry_used: u128,
+    /// State slots written by an instruction that is not nullified: read
+    /// after that, they have their new values on every path.
+    written: u128,
     /// The current instruction may be nullified (skipped at run time).
     conditional: bool,
     fp_sig: Option<SigRef>,
@@ -329,6 +338,7 @@ impl<'f> Lower<'f> {
             entry_queue,
             static_back: None,
             reexecute_exits: Vec::new(),
+            side_exits: Vec::new(),
             loops: false,
             space_changed: false,
             spaces_read: false,
@@ -344,6 +354,7 @@ impl<'f> Lower<'f> {
             q,
             dirty: 0,
             entry_used: 0,
+            written: 0,
             conditional: false,
             fp_sig: None,
             fp_slot: None,
@@ -429,6 +440,7 @@ impl<'f> Lower<'f> {
             next,
             stopped,
             flushes: fx.flush.is_some(),
+            nullifies_when_executed: !stopped && nullify_exec == Nullify::Always,
             nullify_next: match (skip.is_some(), stopped, nullify_exec) {
                 (_, true, _) | (_, _, Nullify::Never) => Nullify::Never,
                 (true, _, _) => Nullify::Maybe,
@@ -436,6 +448,29 @@ impl<'f> Lower<'f> {
             },
             open,
         }
+    }
+
+    /// After a branch that the instruction before may have nullified and
+    /// that nullifies its delay slot when it runs (`cmpclr` then `b,n`, the
+    /// compilers' conditional branch): when the branch ran, passes over its
+    /// delay slot and leaves for `to` (a side exit); otherwise the block goes
+    /// on with the delay slot as the next instruction in sequence, at `slot`.
+    pub fn exit_if_branched(&mut self, to: u32, slot: u32) {
+        let ran = self.b.use_var(self.q.n);
+        let (out, next) = (self.b.create_block(), self.b.create_block());
+        self.b.ins().brif(ran, out, &[], next, &[]);
+        self.b.seal_block(out);
+        self.b.seal_block(next);
+        self.b.switch_to_block(out);
+        self.skip();
+        self.side_exits.push((out, self.dirty, to));
+        self.b.switch_to_block(next);
+        let front = self.b.ins().iconst(types::I32, slot as i64);
+        let back = self.b.ins().iconst(types::I32, slot.wrapping_add(4) as i64);
+        let n = self.b.ins().iconst(types::I8, 0);
+        self.b.def_var(self.q.front, front);
+        self.b.def_var(self.q.back, back);
+        self.b.def_var(self.q.n, n);
     }
 
     /// Passes over an instruction known to be nullified: the queue advances,
@@ -451,14 +486,19 @@ impl<'f> Lower<'f> {
     pub fn end(&mut self, chain: Chain, max_count: u32) {
         match chain {
             Chain::Return => self.exit(EXIT_CONTINUE, false, self.dirty),
-            Chain::Slot(_) | Chain::Lookup => self.exit_chained(chain, max_count),
+            Chain::Slot(_) | Chain::Lookup => self.exit_chained(chain, max_count, false),
             Chain::Either(taken, to, fallthrough) => {
+                // Unless an arm loops, both leave: write the state back once.
+                let written_back = to != self.start && fallthrough != self.start;
+                if written_back {
+                    self.write_state(self.dirty);
+                }
                 let (yes, no) = (self.b.create_block(), self.b.create_block());
                 self.b.ins().brif(taken, yes, &[], no, &[]);
                 for (block, target) in [(yes, to), (no, fallthrough)] {
                     self.b.seal_block(block);
                     self.b.switch_to_block(block);
-                    self.exit_chained(Chain::Slot(target), max_count);
+                    self.exit_chained(Chain::Slot(target), max_count, written_back);
                 }
             }
         }
@@ -466,8 +506,9 @@ impl<'f> Lower<'f> {
 
     /// The final exit of a block that leaves a plain block entry: back to
     /// the block's start while the budget allows, otherwise the state is
-    /// written back and the next block tail-called when known.
-    fn exit_chained(&mut self, chain: Chain, max_count: u32) {
+    /// written back (unless `written_back` already) and the next block
+    /// tail-called when known.
+    fn exit_chained(&mut self, chain: Chain, max_count: u32, written_back: bool) {
         if let Chain::Slot(target) = chain {
             if target == self.start {
                 self.loops = true;
@@ -496,7 +537,16 @@ impl<'f> Lower<'f> {
                 }
             }
         }
-        self.write_state(self.dirty);
+        if !written_back {
+            self.write_state(self.dirty);
+        }
+        self.chain_out(chain);
+    }
+
+    /// Continues as `chain` (a slot or the table) once the state is
+    /// written back: the next block is tail-called when known, otherwise
+    /// the function returns to the dispatcher.
+    fn chain_out(&mut self, chain: Chain) {
         let left = self.remaining_left();
         let sig = *self.block_sig.get_or_insert_with(|| {
             let sig = self.b.func.signature.clone();
@@ -571,6 +621,12 @@ impl<'f> Lower<'f> {
             self.b.switch_to_block(block);
             let dirty = if self.loops { self.dirty } else { dirty };
             self.exit(EXIT_REEXECUTE, true, dirty);
+        }
+        for (block, dirty, to) in std::mem::take(&mut self.side_exits) {
+            self.b.switch_to_block(block);
+            let dirty = if self.loops { self.dirty } else { dirty };
+            self.write_state(dirty);
+            self.chain_out(Chain::Slot(to));
         }
         let loads = self.loads;
         self.b.switch_to_block(self.entry);
@@ -797,7 +853,9 @@ impl<'f> Lower<'f> {
 
     fn read_slot(&mut self, slot: usize) -> Value {
         let var = self.slot_var(slot);
-        self.entry_used |= 1u128 << slot;
+        if self.written & (1u128 << slot) == 0 {
+            self.entry_used |= 1u128 << slot;
+        }
         self.b.use_var(var)
     }
 
@@ -806,6 +864,8 @@ impl<'f> Lower<'f> {
         self.b.def_var(var, v);
         if self.conditional {
             self.entry_used |= 1u128 << slot;
+        } else {
+            self.written |= 1u128 << slot;
         }
         self.dirty |= 1u128 << slot;
         self.fx.wrote = true;

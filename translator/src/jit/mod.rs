@@ -98,8 +98,9 @@ const EXIT_REEXECUTE: u32 = 2;
 const NO_FLUSH: u64 = u64::MAX;
 
 /// Chaining slots set aside per translation: a block's final exit chains
-/// to at most two fixed successors (`lower::Chain::Either`).
-const SLOTS_PER_TRANSLATION: u32 = 2;
+/// to at most two fixed successors (`lower::Chain::Either`), each side
+/// exit to one.
+const SLOTS_PER_TRANSLATION: u32 = 2 + block::MAX_SIDE_EXITS;
 
 /// What translated code reads besides the CPU state. `#[repr(C)]`: blocks
 /// reach the fields through `offset_of!`.
