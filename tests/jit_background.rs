@@ -59,12 +59,12 @@ fn a_translation_of_a_page_invalidated_while_under_way_is_not_installed() {
     mem.write_u32(CODE, LDI_2_R3).unwrap();
     jit.invalidate(CODE, 4);
     jit.hold_translations(false);
-    jit.finish_translations();
+    jit.finish_translations(&mut mem);
     let stats = jit.stats();
     assert_eq!((stats.translated, stats.discarded), (0, 1), "{stats:?}");
     assert_eq!(run_from(&mut jit, &mut mem, CODE, |_| {}), 2);
     // Requested again, from the new code, and installed this time.
-    jit.finish_translations();
+    jit.finish_translations(&mut mem);
     assert_eq!(jit.stats().translated, 1);
     assert_eq!(run_from(&mut jit, &mut mem, CODE, |_| {}), 2);
 }
@@ -82,11 +82,11 @@ fn a_guest_store_into_code_under_translation_makes_it_stale() {
         cpu.gr[5] = LDI_2_R3;
     });
     jit.hold_translations(false);
-    jit.finish_translations();
+    jit.finish_translations(&mut mem);
     let stats = jit.stats();
     assert_eq!((stats.translated, stats.discarded), (0, 2), "{stats:?}");
     assert_eq!(run_from(&mut jit, &mut mem, CODE, |_| {}), 2);
-    jit.finish_translations();
+    jit.finish_translations(&mut mem);
     assert_eq!(run_from(&mut jit, &mut mem, CODE, |_| {}), 2);
 }
 
@@ -98,7 +98,7 @@ fn a_translation_requested_before_a_flush_is_not_installed() {
     assert_eq!(run_from(&mut jit, &mut mem, CODE, |_| {}), 1);
     Engine::<AddressSpace>::invalidate_all(&mut jit);
     jit.hold_translations(false);
-    jit.finish_translations();
+    jit.finish_translations(&mut mem);
     assert_eq!(jit.stats().discarded, 1, "{:?}", jit.stats());
     assert_eq!(jit.stats().translated, 0);
 }
@@ -136,4 +136,61 @@ fn code_writing_guests_agree_with_the_interpreter_under_background_translation()
             eprintln!("{name}: hot {hot}: {} stops, {} retired, {:?}", run.stops, run.retired, run.termination);
         }
     }
+}
+
+/// `bv %r0(%r2)` ending the first page, its delay slot `ldi 1,%r3` the
+/// first word of the second; [`memory`]'s code besides.
+const BV_R2: u32 = 0xe840_c000;
+const LAST_WORD: u32 = CODE + 0xffc;
+const NEXT_PAGE: u32 = CODE + 0x1000;
+
+fn two_pages() -> AddressSpace {
+    let mut mem = memory();
+    mem.map_fixed(NEXT_PAGE, 0x1000, PERM_RWX).unwrap();
+    mem.write_u32(LAST_WORD, BV_R2).unwrap();
+    mem.write_u32(NEXT_PAGE, LDI_1_R3).unwrap();
+    mem
+}
+
+/// Runs the page-crossing block, returning to the `break` at CODE + 4.
+fn run_crossing(jit: &mut Jit, mem: &mut AddressSpace) -> u32 {
+    run_from(jit, mem, LAST_WORD, |cpu| cpu.gr[2] = CODE + 4)
+}
+
+#[test]
+fn a_block_whose_delay_slot_is_on_the_next_page_is_dropped_when_that_page_changes() {
+    let mut jit = background_jit();
+    let mut mem = two_pages();
+    assert_eq!(run_crossing(&mut jit, &mut mem), 1);
+    jit.finish_translations(&mut mem);
+    // The crossing block and the `break`'s.
+    assert_eq!(jit.stats().translated, 2, "{:?}", jit.stats());
+    assert_eq!(run_crossing(&mut jit, &mut mem), 1);
+    // A guest store into the delay slot, on the second page.
+    run_from(&mut jit, &mut mem, STORER, |cpu| {
+        cpu.gr[4] = NEXT_PAGE;
+        cpu.gr[5] = LDI_2_R3;
+    });
+    assert_eq!(run_crossing(&mut jit, &mut mem), 2);
+}
+
+#[test]
+fn a_translation_whose_delay_slot_on_the_next_page_changed_while_under_way_is_not_installed() {
+    let mut jit = background_jit();
+    let mut mem = two_pages();
+    jit.hold_translations(true);
+    assert_eq!(run_crossing(&mut jit, &mut mem), 1);
+    // The store drops the second page's decodings, but the translation
+    // under way is the first page's: only the check before installing
+    // sees that its delay slot changed.
+    run_from(&mut jit, &mut mem, STORER, |cpu| {
+        cpu.gr[4] = NEXT_PAGE;
+        cpu.gr[5] = LDI_2_R3;
+    });
+    jit.hold_translations(false);
+    jit.finish_translations(&mut mem);
+    assert_eq!(jit.stats().discarded, 1, "{:?}", jit.stats());
+    assert_eq!(run_crossing(&mut jit, &mut mem), 2);
+    jit.finish_translations(&mut mem);
+    assert_eq!(run_crossing(&mut jit, &mut mem), 2);
 }

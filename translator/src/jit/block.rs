@@ -5,7 +5,9 @@
 //! instruction that may branch and its delay slot. It also ends before an
 //! instruction that cannot be fetched or decoded (the interpreter reports
 //! the fault), after one that stops or flushes the instruction cache, at the
-//! end of the page (invalidation works page by page) and at a length cap.
+//! end of the page (invalidation works page by page; only the delay slot of
+//! a branch ending the page is taken from the next page, whose invalidation
+//! then drops the block too) and at a length cap.
 //! Instructions known at translation time to be nullified (the delay slot
 //! of `b,n`) are passed over without code.
 //!
@@ -31,9 +33,17 @@ pub(super) fn fetch<M: GuestMemory>(mem: &M, pc: u32) -> Option<Insn> {
     decode(mem.fetch(pc).ok()?).ok()
 }
 
+/// What a translated block needs besides its code.
+pub(super) struct BlockInfo {
+    /// Chaining slots used.
+    pub slots: u32,
+    /// Its last instruction, a delay slot, is the first of the next page.
+    pub spans_pages: bool,
+}
+
 /// Translates the block starting at `start`, whose first instruction is
-/// `first`, into `l`; returns the number of chaining slots used.
-pub(super) fn translate<M: GuestMemory>(mut l: Lower<'_>, mem: &M, start: u32, first: Insn) -> u32 {
+/// `first`, into `l`.
+pub(super) fn translate<M: GuestMemory>(mut l: Lower<'_>, mem: &M, start: u32, first: Insn) -> BlockInfo {
     let mut pc = start;
     let mut insn = Some(first);
     let mut counted = 0;
@@ -46,6 +56,7 @@ pub(super) fn translate<M: GuestMemory>(mut l: Lower<'_>, mem: &M, start: u32, f
     let mut side_need = 0;
     let mut side_exits = 0;
     let mut open = true;
+    let mut spans_pages = false;
     // How the block continues, decided where translation stops.
     let chain_after_branch = |branch: Option<(Next, bool)>, nullify: Nullify| match (branch, nullify) {
         (Some((Next::Fixed(to), false)), Nullify::Never) => Chain::Slot(to),
@@ -94,8 +105,10 @@ pub(super) fn translate<M: GuestMemory>(mut l: Lower<'_>, mem: &M, start: u32, f
             }
         }
         pc = pc.wrapping_add(4);
-        if pc % PAGE_SIZE == 0 || (counted >= MAX_BLOCK_INSNS && branch.is_none()) {
-            // A delay slot on the next page is left to the interpreter.
+        if pc % PAGE_SIZE == 0 && branch.is_some() && pc != 0 {
+            // The delay slot, on the next page, ends the block.
+            spans_pages = nullify != Nullify::Always;
+        } else if pc % PAGE_SIZE == 0 || (counted >= MAX_BLOCK_INSNS && branch.is_none()) {
             break match (branch, nullify) {
                 (None, Nullify::Never) => Chain::Slot(pc),
                 _ => Chain::Return,
@@ -106,5 +119,5 @@ pub(super) fn translate<M: GuestMemory>(mut l: Lower<'_>, mem: &M, start: u32, f
     if open {
         l.end(chain, max_count);
     }
-    l.finish(max_count)
+    BlockInfo { slots: l.finish(max_count), spans_pages }
 }

@@ -200,14 +200,21 @@ impl CodeCache {
         Some(code)
     }
 
-    /// Adds the block at `pc` (within one page) with host code `code`,
+    /// Adds the block at `pc` (within one page, or with its last delay slot
+    /// first on the next: `spans_pages`) with host code `code`,
     /// which uses the first `used` of `slots`, reserved since the last
     /// flush.
-    pub fn insert(&mut self, pc: u32, code: &[u8], slots: Slots, used: u32) -> Result<usize, Full> {
+    pub fn insert(&mut self, pc: u32, code: &[u8], slots: Slots, used: u32, spans_pages: bool) -> Result<usize, Full> {
         let at = self.region.push(code).ok_or(Full)?;
         self.release_slots(slots, used as usize);
         self.blocks.insert(pc, at);
         self.pages.entry(pc / PAGE_SIZE).or_default().push(pc);
+        if spans_pages {
+            // Dropping either page drops the block (a stale entry left in
+            // the other page's list later drops nothing, or a block at the
+            // same address, which that page holds too).
+            self.pages.entry((pc / PAGE_SIZE).wrapping_add(1) & (u32::MAX / PAGE_SIZE)).or_default().push(pc);
+        }
         self.fast[Self::slot(pc)] = FastEntry { pc, code: at };
         Ok(at)
     }

@@ -225,26 +225,42 @@ impl Compiler {
         })
     }
 
-    /// Host code for the block at `pc` and the number of chaining slots
-    /// from `slots` it uses; `None` when its first instruction cannot be
-    /// fetched or decoded (the interpreter reports why).
-    fn compile<M: GuestMemory>(&mut self, mem: &M, pc: u32, icount: bool, memory: MemoryPath, slots: u64) -> Option<(&[u8], u32)> {
+    /// Host code for the block at `pc` and what else it needs (the chaining
+    /// slots from `slots` it uses); `None` when its first instruction cannot
+    /// be fetched or decoded (the interpreter reports why).
+    fn compile<M: GuestMemory>(
+        &mut self,
+        mem: &M,
+        pc: u32,
+        icount: bool,
+        memory: MemoryPath,
+        slots: u64,
+    ) -> Option<(&[u8], block::BlockInfo)> {
         let first = block::fetch(mem, pc)?;
         self.ctx.clear();
         self.ctx.func.signature = self.signature.clone();
         let b = FunctionBuilder::new(&mut self.ctx.func, &mut self.builder);
         let lower = Lower::new(b, pc, icount, memory, self.isa.frontend_config(), slots);
-        let used = block::translate(lower, mem, pc, first);
-        self.finish().map(|code| (code, used))
+        let info = block::translate(lower, mem, pc, first);
+        self.finish().map(|code| (code, info))
     }
 
     /// Compiles a request (on whichever thread holds the compiler).
     fn translate(&mut self, request: &Request) -> Compiled {
-        let code = self
+        let Some((code, info)) = self
             .compile(&request.code, request.pc, request.icount, request.memory, request.slots)
-            .filter(|&(_, used)| used <= request.slot_count)
-            .map(|(code, used)| (code.to_vec(), used));
-        Compiled { pc: request.pc, code }
+            .filter(|(_, info)| info.slots <= request.slot_count)
+        else {
+            return Compiled { pc: request.pc, code: None, next_page_word: None };
+        };
+        let next_page_word = match info.spans_pages {
+            false => None,
+            true => match request.code.fetch(next_page(request.pc)) {
+                Ok(word) => Some(word),
+                Err(_) => unreachable!("the block's delay slot was fetched from the snapshot"),
+            },
+        };
+        Compiled { pc: request.pc, code: Some((code.to_vec(), info.slots)), next_page_word }
     }
 
     /// The entry trampoline ([`EnterFn`]).
@@ -386,12 +402,12 @@ impl Jit {
     }
 
     /// Waits until every requested translation has come back and installs
-    /// those still valid. The worker must not be held.
-    pub fn finish_translations(&mut self) {
+    /// those still valid for `mem`. The worker must not be held.
+    pub fn finish_translations<M: FlatMemory>(&mut self, mem: &mut M) {
         while !self.in_flight.is_empty() {
             let Translator::Background(worker) = &self.translator else { break };
             let Some(done) = worker.recv() else { break };
-            self.install_or_flush(done);
+            self.install_or_flush(mem, done);
         }
     }
 
@@ -423,7 +439,7 @@ impl Jit {
             }
             let flushes = self.cache.flushes;
             if !self.in_flight.is_empty() {
-                self.install_finished();
+                self.install_finished(mem);
             }
             if !at_block_entry(cpu) {
                 link = 0;
@@ -565,7 +581,7 @@ impl Jit {
             }
             Translator::Here(compiler) => compiler.translate(&request),
         };
-        self.install(done)
+        self.install(mem, done)
     }
 
     /// What translating the block at `pc` takes, with its chaining slots
@@ -598,31 +614,33 @@ impl Jit {
     }
 
     /// Installs the translations the worker has finished.
-    fn install_finished(&mut self) {
+    fn install_finished<M: FlatMemory>(&mut self, mem: &mut M) {
         loop {
             let Translator::Background(worker) = &self.translator else { return };
             let Some(done) = worker.try_recv() else { return };
-            self.install_or_flush(done);
+            self.install_or_flush(mem, done);
         }
     }
 
     /// Installs a finished translation if it is still valid, flushing the
     /// cache if it is full (the translation is then dropped too).
-    fn install_or_flush(&mut self, done: Compiled) {
-        if let Err(cache::Full) = self.install(done) {
+    fn install_or_flush<M: FlatMemory>(&mut self, mem: &mut M, done: Compiled) {
+        if let Err(cache::Full) = self.install(mem, done) {
             self.cache.flush();
         }
     }
 
     /// Adds a finished translation to the cache unless its page was
-    /// invalidated or the cache flushed since it was requested; the code's
-    /// address if it was added.
-    fn install(&mut self, done: Compiled) -> Result<Option<usize>, cache::Full> {
+    /// invalidated, the word it took from the next page changed, or the
+    /// cache was flushed since it was requested; the code's address if it
+    /// was added.
+    fn install<M: FlatMemory>(&mut self, mem: &mut M, done: Compiled) -> Result<Option<usize>, cache::Full> {
         let pc = done.pc;
         let flight = self.in_flight.remove(&pc).expect("every translation is requested first");
         let slots_valid = flight.flushes == self.cache.flushes;
+        let next_page_same = done.next_page_word.is_none_or(|word| mem.fetch(next_page(pc)) == Ok(word));
         let (code, used) = match done.code {
-            Some(code) if slots_valid && !flight.stale => code,
+            Some(code) if slots_valid && !flight.stale && next_page_same => code,
             untranslatable => {
                 self.stats.discarded += untranslatable.is_some() as u64;
                 if slots_valid {
@@ -631,7 +649,13 @@ impl Jit {
                 return Ok(None);
             }
         };
-        let at = self.cache.insert(pc, &code, flight.slots, used)?;
+        let spans_pages = done.next_page_word.is_some();
+        let at = self.cache.insert(pc, &code, flight.slots, used, spans_pages)?;
+        if spans_pages {
+            // Changes to the next page must now drop the block too.
+            self.interp.code_pages_mut().insert(next_page(pc) / PAGE_SIZE);
+            self.mark_code(mem);
+        }
         self.stats.translated += 1;
         if let Some(map) = &mut self.perf_map {
             // Profiling aid only: a failed write loses symbols, not guest state.
@@ -651,6 +675,11 @@ fn drop_pages(cache: &mut CodeCache, in_flight: &mut HashMap<u32, InFlight>, sta
             flight.stale = true;
         }
     }
+}
+
+/// Guest address of the page after the one holding `pc`.
+fn next_page(pc: u32) -> u32 {
+    (pc & !(PAGE_SIZE - 1)).wrapping_add(PAGE_SIZE)
 }
 
 /// Whether execution is at a plain block entry: the next instruction

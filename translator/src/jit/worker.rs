@@ -43,6 +43,11 @@ pub(super) struct Compiled {
     /// Host code and the number of chaining slots it uses; `None` when the
     /// block cannot be translated (the interpreter runs it).
     pub code: Option<(Vec<u8>, u32)>,
+    /// The first word of the next page, when the block's delay slot is
+    /// there: the guest thread checks it is still there before installing
+    /// the code (that page need not hold code yet, so changes to it are
+    /// not watched while the block is translated).
+    pub next_page_word: Option<u32>,
 }
 
 /// The instruction words of one guest page as the guest thread fetched
@@ -53,14 +58,16 @@ pub(super) struct Compiled {
 pub(super) struct CodeSnapshot {
     /// Guest address of the page.
     page: u32,
+    /// Its words, then the first word of the next page (where a block's
+    /// last delay slot may be).
     words: Box<[Result<u32, MemFault>]>,
 }
 
 impl CodeSnapshot {
-    /// Fetches every word of the page holding `pc`.
+    /// Fetches every word of the page holding `pc`, and the next page's first.
     pub fn take<M: GuestMemory>(mem: &M, pc: u32) -> CodeSnapshot {
         let page = pc & !(PAGE_SIZE - 1);
-        let words = (0..PAGE_SIZE / 4).map(|i| mem.fetch(page + 4 * i)).collect();
+        let words = (0..=PAGE_SIZE / 4).map(|i| mem.fetch(page.wrapping_add(4 * i))).collect();
         CodeSnapshot { page, words }
     }
 }
@@ -68,7 +75,7 @@ impl CodeSnapshot {
 impl GuestMemory for CodeSnapshot {
     fn fetch(&self, addr: u32) -> Result<u32, MemFault> {
         match addr.checked_sub(self.page) {
-            Some(offset) if offset < PAGE_SIZE && offset % 4 == 0 => self.words[offset as usize / 4],
+            Some(offset) if offset <= PAGE_SIZE && offset % 4 == 0 => self.words[offset as usize / 4],
             _ => Err(MemFault::Unmapped { addr, access: Access::Execute }),
         }
     }
