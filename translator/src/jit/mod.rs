@@ -71,6 +71,8 @@ mod lower;
 mod worker;
 
 use std::io::Write as _;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 
 use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::{types, AbiParam, InstBuilder, Signature};
@@ -310,6 +312,8 @@ struct InFlight {
     /// The block's page was invalidated since.
     stale: bool,
     slots: Slots,
+    /// [`Request::wanted`].
+    wanted: Arc<AtomicU32>,
 }
 
 /// The JIT engine.
@@ -550,8 +554,11 @@ impl Jit {
     /// enough: translated at once, or requested from the worker (and
     /// `None` until it is installed).
     fn translate_if_hot<M: FlatMemory>(&mut self, mem: &mut M, pc: u32) -> Option<usize> {
-        if !self.in_flight.is_empty() && self.in_flight.contains_key(&pc) {
-            return None;
+        if !self.in_flight.is_empty() {
+            if let Some(flight) = self.in_flight.get(&pc) {
+                flight.wanted.fetch_add(1, Ordering::Relaxed);
+                return None;
+            }
         }
         let heat = self.heat.entry(pc).or_insert(0);
         *heat += 1;
@@ -602,7 +609,8 @@ impl Jit {
             (true, true) => DirtyMarking::PermBit,
             (true, false) => DirtyMarking::Bitmap,
         };
-        self.in_flight.insert(pc, InFlight { flushes: self.cache.flushes, stale: false, slots });
+        let wanted = Arc::new(AtomicU32::new(0));
+        self.in_flight.insert(pc, InFlight { flushes: self.cache.flushes, stale: false, slots, wanted: Arc::clone(&wanted) });
         Some(Request {
             pc,
             code: CodeSnapshot::take(mem, pc),
@@ -610,6 +618,7 @@ impl Jit {
             memory: MemoryPath { data_tlb: self.data_tlb, dirty },
             slots: self.cache.slot_address(slots),
             slot_count: SLOTS_PER_TRANSLATION,
+            wanted,
         })
     }
 

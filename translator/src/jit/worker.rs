@@ -11,6 +11,7 @@
 //! the memory, which is not `Sync` and which the guest writes concurrently.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
@@ -34,6 +35,10 @@ pub(super) struct Request {
     /// How many slots from `slots` are set aside; code that would use more
     /// is not returned.
     pub slot_count: u32,
+    /// Times the guest thread reached the block while the request waited
+    /// (it interprets the block meanwhile): the worker compiles the most
+    /// wanted request first.
+    pub wanted: Arc<AtomicU32>,
 }
 
 /// A finished translation.
@@ -187,7 +192,10 @@ fn next_request(shared: &Shared) -> Option<Request> {
             return None;
         }
         if !state.held {
-            if let Some(request) = state.queue.pop_front() {
+            // The block interpreted most while waiting; of equals, the
+            // newest (the program's current phase).
+            let most_wanted = (0..state.queue.len()).max_by_key(|&i| state.queue[i].wanted.load(Ordering::Relaxed));
+            if let Some(request) = most_wanted.and_then(|i| state.queue.remove(i)) {
                 return Some(request);
             }
         }
@@ -208,5 +216,83 @@ impl Drop for Worker {
             // A worker that panicked has reported it already.
             let _ = thread.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jit::lower::DirtyMarking;
+
+    fn request(pc: u32, wanted: u32) -> Request {
+        Request {
+            pc,
+            code: CodeSnapshot { page: 0, words: Box::new([]) },
+            icount: true,
+            memory: MemoryPath { data_tlb: false, dirty: DirtyMarking::Off },
+            slots: 0,
+            slot_count: 0,
+            wanted: Arc::new(AtomicU32::new(wanted)),
+        }
+    }
+
+    #[test]
+    fn the_most_wanted_request_is_compiled_first_and_of_equals_the_newest() {
+        let queue = [(0x100, 0), (0x200, 5), (0x300, 5), (0x400, 1)].map(|(pc, w)| request(pc, w)).into();
+        let shared = Shared { state: Mutex::new(State { queue, held: false, closing: false }), changed: Condvar::new() };
+        let order: Vec<u32> = (0..4).map(|_| next_request(&shared).expect("not closing").pc).collect();
+        assert_eq!(order, [0x300, 0x200, 0x400, 0x100]);
+        shared.lock().closing = true;
+        assert!(next_request(&shared).is_none());
+    }
+
+    /// Guest memory whose words are their addresses, with the second page
+    /// not executable.
+    struct Words;
+
+    impl GuestMemory for Words {
+        fn fetch(&self, addr: u32) -> Result<u32, MemFault> {
+            match addr / PAGE_SIZE {
+                1 => Err(MemFault::Protection { addr, access: Access::Execute }),
+                _ => Ok(addr),
+            }
+        }
+        fn read_u8(&self, addr: u32) -> Result<u8, MemFault> {
+            Ok(addr as u8)
+        }
+        fn read_u16(&self, addr: u32) -> Result<u16, MemFault> {
+            Ok(addr as u16)
+        }
+        fn read_u32(&self, addr: u32) -> Result<u32, MemFault> {
+            Ok(addr)
+        }
+        fn read_u64(&self, addr: u32) -> Result<u64, MemFault> {
+            Ok(addr.into())
+        }
+        fn write_u8(&mut self, _: u32, _: u8) -> Result<(), MemFault> {
+            Ok(())
+        }
+        fn write_u16(&mut self, _: u32, _: u16) -> Result<(), MemFault> {
+            Ok(())
+        }
+        fn write_u32(&mut self, _: u32, _: u32) -> Result<(), MemFault> {
+            Ok(())
+        }
+        fn write_u64(&mut self, _: u32, _: u64) -> Result<(), MemFault> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_snapshot_holds_the_words_of_its_page_as_fetched_and_nothing_else() {
+        let code = CodeSnapshot::take(&Words, 2 * PAGE_SIZE + 0x40);
+        assert_eq!(code.fetch(2 * PAGE_SIZE), Ok(2 * PAGE_SIZE));
+        assert_eq!(code.fetch(3 * PAGE_SIZE - 4), Ok(3 * PAGE_SIZE - 4));
+        let outside = |addr| Err(MemFault::Unmapped { addr, access: Access::Execute });
+        assert_eq!(code.fetch(3 * PAGE_SIZE), outside(3 * PAGE_SIZE));
+        assert_eq!(code.fetch(2 * PAGE_SIZE - 4), outside(2 * PAGE_SIZE - 4));
+        assert_eq!(code.read_u32(2 * PAGE_SIZE), Err(MemFault::Unmapped { addr: 2 * PAGE_SIZE, access: Access::Read }));
+        let refused = CodeSnapshot::take(&Words, PAGE_SIZE + 8);
+        assert_eq!(refused.fetch(PAGE_SIZE + 8), Err(MemFault::Protection { addr: PAGE_SIZE + 8, access: Access::Execute }));
     }
 }
