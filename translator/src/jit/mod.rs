@@ -40,7 +40,8 @@
 //!
 //! With [`JitConfig::background`] (the default) Cranelift runs on a compile
 //! worker thread ([`worker`]): a block that becomes hot is requested and
-//! interpreted until its code comes back, and finished code is installed
+//! interpreted until its code comes back (the worker compiles the block
+//! interpreted most while waiting first), and finished code is installed
 //! by the guest thread between blocks. Which blocks are translated when
 //! then depends on thread timing, but nothing a guest can observe does:
 //! interpreted and translated code retire the same instructions with the
@@ -159,12 +160,17 @@ pub struct JitConfig {
 
 impl Default for JitConfig {
     /// Translating a block costs about as much as interpreting some ten
-    /// thousand instructions, so only blocks reached some hundreds of times
-    /// are worth it (measured on the `hbft bench engines` guests once exits
-    /// wrote back only what they changed: 512 and 256 beat 1024 by 3-5% on
-    /// Lua and zlib, 2048 loses 5-10%).
+    /// thousand instructions (some 300 µs of Cranelift), so on the guest
+    /// thread only blocks reached some hundreds of times were worth it
+    /// (512 and 256 beat 1024 by 3-5% on Lua and zlib, 2048 lost 5-10%).
+    /// In the background a block costs the guest thread only what it
+    /// interprets while waiting, and the second core the compile: at 128
+    /// the guest thread's CPU time on the `hbft bench engines` guests is
+    /// the lowest measured (Lua 1.75 s, zlib 1.79 s; 256 and 512 equal on
+    /// Lua, 4% more on zlib; 64 no better), for 10-30% more compile work
+    /// than at 512.
     fn default() -> Self {
-        JitConfig { icount: true, hot: 512, cache_bytes: CODE_REGION_BYTES, dirty_pages: true, background: true }
+        JitConfig { icount: true, hot: 128, cache_bytes: CODE_REGION_BYTES, dirty_pages: true, background: true }
     }
 }
 
