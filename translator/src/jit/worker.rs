@@ -289,10 +289,14 @@ mod tests {
         assert_eq!(code.fetch(2 * PAGE_SIZE), Ok(2 * PAGE_SIZE));
         assert_eq!(code.fetch(3 * PAGE_SIZE - 4), Ok(3 * PAGE_SIZE - 4));
         let outside = |addr| Err(MemFault::Unmapped { addr, access: Access::Execute });
-        assert_eq!(code.fetch(3 * PAGE_SIZE), outside(3 * PAGE_SIZE));
+        // The next page's first word, where a block's last delay slot may be.
+        assert_eq!(code.fetch(3 * PAGE_SIZE), Ok(3 * PAGE_SIZE));
+        assert_eq!(code.fetch(3 * PAGE_SIZE + 4), outside(3 * PAGE_SIZE + 4));
         assert_eq!(code.fetch(2 * PAGE_SIZE - 4), outside(2 * PAGE_SIZE - 4));
         assert_eq!(code.read_u32(2 * PAGE_SIZE), Err(MemFault::Unmapped { addr: 2 * PAGE_SIZE, access: Access::Read }));
         let refused = CodeSnapshot::take(&Words, PAGE_SIZE + 8);
         assert_eq!(refused.fetch(PAGE_SIZE + 8), Err(MemFault::Protection { addr: PAGE_SIZE + 8, access: Access::Execute }));
+        let before_refused = CodeSnapshot::take(&Words, 0);
+        assert_eq!(before_refused.fetch(PAGE_SIZE), Err(MemFault::Protection { addr: PAGE_SIZE, access: Access::Execute }));
     }
 }
