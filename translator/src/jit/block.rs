@@ -64,6 +64,9 @@ pub(super) fn translate<M: GuestMemory>(mut l: Lower<'_>, mem: &M, start: u32, f
             Chain::Either(taken, to, fallthrough)
         }
         (Some(_), Nullify::Never) => Chain::Lookup,
+        // The delay slot may nullify the instruction at the front, wherever
+        // the branch went: passing over it leaves a plain entry again.
+        (Some(_), Nullify::Maybe | Nullify::Always) => Chain::SkipThenLookup,
         _ => Chain::Return,
     };
     let chain = loop {
@@ -115,6 +118,7 @@ pub(super) fn translate<M: GuestMemory>(mut l: Lower<'_>, mem: &M, start: u32, f
             };
         }
     };
+    ends_with_skip |= matches!(chain, Chain::SkipThenLookup);
     let max_count = (counted + ends_with_skip as u32).max(side_need);
     if open {
         l.end(chain, max_count);

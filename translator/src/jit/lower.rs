@@ -147,6 +147,9 @@ pub(super) enum Chain {
     Either(Value, u32, u32),
     /// To an address known at run time: through the direct-mapped table.
     Lookup,
+    /// Passes over the instruction at the front if it is nullified, then
+    /// [`Chain::Lookup`].
+    SkipThenLookup,
 }
 
 /// What translating one instruction produced.
@@ -487,6 +490,18 @@ impl<'f> Lower<'f> {
         match chain {
             Chain::Return => self.exit(EXIT_CONTINUE, false, self.dirty),
             Chain::Slot(_) | Chain::Lookup => self.exit_chained(chain, max_count, false),
+            Chain::SkipThenLookup => {
+                let n = self.b.use_var(self.q.n);
+                let (skip, join) = (self.b.create_block(), self.b.create_block());
+                self.b.ins().brif(n, skip, &[], join, &[]);
+                self.b.seal_block(skip);
+                self.b.switch_to_block(skip);
+                self.skip();
+                self.b.ins().jump(join, &[]);
+                self.b.seal_block(join);
+                self.b.switch_to_block(join);
+                self.exit_chained(Chain::Lookup, max_count, false);
+            }
             Chain::Either(taken, to, fallthrough) => {
                 // Unless an arm loops, both leave: write the state back once.
                 let written_back = to != self.start && fallthrough != self.start;
