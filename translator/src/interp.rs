@@ -249,6 +249,17 @@ impl Interpreter {
     /// Runs until `budget` more instructions have been counted or an event
     /// stops execution (see the module documentation).
     pub fn run<M: GuestMemory>(&mut self, cpu: &mut CpuState, mem: &mut M, budget: u64) -> Exit {
+        self.run_until(cpu, mem, budget, false)
+    }
+
+    /// [`Interpreter::run`], also ending with [`Exit::Budget`] after a jump
+    /// to a plain block entry ([`CpuState::at_block_entry`]), where another
+    /// block may start.
+    pub fn run_block<M: GuestMemory>(&mut self, cpu: &mut CpuState, mem: &mut M, budget: u64) -> Exit {
+        self.run_until(cpu, mem, budget, true)
+    }
+
+    fn run_until<M: GuestMemory>(&mut self, cpu: &mut CpuState, mem: &mut M, budget: u64, to_jump: bool) -> Exit {
         let stop_at = cpu.retired.saturating_add(budget);
         self.code_changes.clear();
         loop {
@@ -297,6 +308,9 @@ impl Interpreter {
                 Some(Event::Gate) => return Exit::Gate { pc },
                 Some(_) => return Exit::NewContext,
                 None => {}
+            }
+            if to_jump && cpu.iaoq_front != pc.wrapping_add(4) && cpu.at_block_entry() {
+                return Exit::Budget;
             }
         }
     }

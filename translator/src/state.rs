@@ -113,6 +113,15 @@ impl Default for CpuState {
 }
 
 impl CpuState {
+    /// Whether execution is at a plain block entry: the next instruction
+    /// sequential, nothing nullified, one space.
+    pub fn at_block_entry(&self) -> bool {
+        self.psw_n == 0
+            && self.iaoq_back == self.iaoq_front.wrapping_add(4)
+            && self.iasq_front == self.iasq_back
+            && self.iaoq_front % 4 == 0
+    }
+
     /// A state that starts executing at `pc` with nothing nullified.
     pub fn at(pc: u32) -> CpuState {
         CpuState {

@@ -451,7 +451,7 @@ impl Jit {
             if !self.in_flight.is_empty() {
                 self.install_finished(mem);
             }
-            if !at_block_entry(cpu) {
+            if !cpu.at_block_entry() {
                 link = 0;
                 match self.interpret(cpu, mem, 1) {
                     Exit::Budget => continue,
@@ -510,20 +510,10 @@ impl Jit {
     /// Interprets from a block entry whose block is not translated, up to
     /// the next jump (where another block may start) or the budget.
     fn interpret_block<M: FlatMemory>(&mut self, cpu: &mut CpuState, mem: &mut M, stop_at: u64) -> Exit {
-        for _ in 0..block::MAX_BLOCK_INSNS {
-            if cpu.retired >= stop_at {
-                break;
-            }
-            let front = cpu.iaoq_front;
-            match self.interpret(cpu, mem, 1) {
-                Exit::Budget => {}
-                exit => return exit,
-            }
-            if cpu.iaoq_front != front.wrapping_add(4) && at_block_entry(cpu) {
-                break;
-            }
-        }
-        Exit::Budget
+        let budget = (stop_at - cpu.retired).min(block::MAX_BLOCK_INSNS.into());
+        let exit = self.interp.run_block(cpu, mem, budget);
+        self.after_interpreting(mem);
+        exit
     }
 
     /// Drops translations and decodings of `len` bytes from `start`.
@@ -541,11 +531,17 @@ impl Jit {
     /// translations of pages whose code it saw changed.
     fn interpret<M: FlatMemory>(&mut self, cpu: &mut CpuState, mem: &mut M, budget: u64) -> Exit {
         let exit = self.interp.run(cpu, mem, budget);
+        self.after_interpreting(mem);
+        exit
+    }
+
+    /// Marks the pages the interpreter started holding code of, and drops
+    /// the translations of pages whose code it saw changed.
+    fn after_interpreting<M: FlatMemory>(&mut self, mem: &mut M) {
         self.mark_code(mem);
         for page in self.interp.take_code_changes() {
             drop_pages(&mut self.cache, &mut self.in_flight, &mut self.stats, page, page);
         }
-        exit
     }
 
     /// Marks the pages that started holding code (translated or decoded)
@@ -697,14 +693,6 @@ fn next_page(pc: u32) -> u32 {
     (pc & !(PAGE_SIZE - 1)).wrapping_add(PAGE_SIZE)
 }
 
-/// Whether execution is at a plain block entry: the next instruction
-/// sequential, nothing nullified, one space.
-fn at_block_entry(cpu: &CpuState) -> bool {
-    cpu.psw_n == 0
-        && cpu.iaoq_back == cpu.iaoq_front.wrapping_add(4)
-        && cpu.iasq_front == cpu.iasq_back
-        && cpu.iaoq_front % 4 == 0
-}
 
 impl<M: FlatMemory> Engine<M> for Jit {
     fn run(&mut self, cpu: &mut CpuState, mem: &mut M, budget: u64) -> Exit {
