@@ -553,6 +553,46 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// The interpreter's run to the next jump (how the JIT runs a cold
+    /// block) ends where a run of as many instructions ends, at a plain
+    /// block entry unless its budget or an event ended it.
+    #[test]
+    fn an_interpreted_block_ends_where_a_run_of_its_length_does(
+        draws in draws(48), start in initial_state(), budget in 0u64..64, seed in any::<u64>()
+    ) {
+        let words = assemble(&draws);
+        let (mut a, mut b) = (start.clone(), start.clone());
+        let (mut mem_a, mut mem_b) = (memory(&words, seed), memory(&words, seed));
+        let exit_a = Interpreter::new().run_block(&mut a, &mut mem_a, budget);
+        let retired = a.retired - start.retired;
+        // The same instructions one at a time, noting the address of the
+        // last one executed (the back when the front is nullified).
+        let mut interp = Interpreter::new();
+        let mut exit_b = Exit::Budget;
+        let mut last = None;
+        for _ in 0..retired {
+            last = Some(if b.psw_n != 0 { b.iaoq_back } else { b.iaoq_front });
+            exit_b = interp.run(&mut b, &mut mem_b, 1);
+            if exit_b != Exit::Budget {
+                break;
+            }
+        }
+        if exit_a != Exit::Budget && exit_b == Exit::Budget {
+            // The event came with the next instruction.
+            exit_b = interp.run(&mut b, &mut mem_b, 1);
+        }
+        prop_assert_eq!(exit_a, exit_b);
+        prop_assert_eq!(&a, &b);
+        if exit_a == Exit::Budget && retired < budget {
+            let last = last.expect("a run that stopped early retired something");
+            prop_assert!(a.at_block_entry() && a.iaoq_front != last.wrapping_add(4), "stopped after {} of {} at {:#x}", retired, budget, last);
+        }
+    }
+}
+
 /// The generator reaches the classes it is meant to: most draws decode to
 /// an instruction, and every class of interest appears.
 #[test]
