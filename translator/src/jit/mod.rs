@@ -164,11 +164,14 @@ impl Default for JitConfig {
     /// thread only blocks reached some hundreds of times were worth it
     /// (512 and 256 beat 1024 by 3-5% on Lua and zlib, 2048 lost 5-10%).
     /// In the background a block costs the guest thread only what it
-    /// interprets while waiting, and the second core the compile: at 128
-    /// the guest thread's CPU time on the `hbft bench engines` guests is
-    /// the lowest measured (Lua 1.75 s, zlib 1.79 s; 256 and 512 equal on
-    /// Lua, 4% more on zlib; 64 no better), for 10-30% more compile work
-    /// than at 512.
+    /// interprets while waiting, and the second core the compile. The
+    /// guest thread's CPU time on the `hbft bench engines` guests hardly
+    /// depends on the threshold between 32 and 512 (main 522940b, median
+    /// of 7: Lua 1.60 s at 128 and 512, 1.65 s at 256; zlib 1.41 s at
+    /// 128, 1.43 s at 256, 1.46 s at 512; 32 and 64 no better); the
+    /// compile work grows as it falls (Lua 0.33 s at 512, 0.44 s at 128,
+    /// 0.60 s at 32). 128: the lowest zlib time, for a third more
+    /// compile work on Lua than at 512.
     fn default() -> Self {
         JitConfig { icount: true, hot: 128, cache_bytes: CODE_REGION_BYTES, dirty_pages: true, background: true }
     }
