@@ -83,7 +83,8 @@ pub(super) fn translate<M: GuestMemory>(mut l: Lower<'_>, mem: &M, start: u32, f
             };
             let maybe_nullified = nullify == Nullify::Maybe;
             let back = branch.is_none().then(|| pc.wrapping_add(4));
-            let t = l.insn(&this, pc, maybe_nullified, back);
+            let side_exit = branch.is_none() && side_exits < MAX_SIDE_EXITS;
+            let t = l.insn(&this, pc, maybe_nullified, back, side_exit);
             counted += 1;
             ends_with_skip = false;
             nullify = t.nullify_next;
@@ -95,16 +96,12 @@ pub(super) fn translate<M: GuestMemory>(mut l: Lower<'_>, mem: &M, start: u32, f
                 // The delay slot: a branch here leaves an odd queue.
                 break if t.branches { Chain::Return } else { chain_after_branch(branch, nullify) };
             }
-            match t.next {
-                Next::Fixed(to) if maybe_nullified && t.nullifies_when_executed && side_exits < MAX_SIDE_EXITS => {
-                    // It retired `counted` and passes over its delay slot.
-                    side_need = counted + 1;
-                    side_exits += 1;
-                    l.exit_if_branched(to, pc.wrapping_add(4));
-                    nullify = Nullify::Never;
-                }
-                _ if t.branches => branch = Some((t.next, maybe_nullified)),
-                _ => {}
+            if t.side_exit {
+                // It retired `counted` and passed over its delay slot.
+                side_need = counted + 1;
+                side_exits += 1;
+            } else if t.branches {
+                branch = Some((t.next, maybe_nullified));
             }
         }
         pc = pc.wrapping_add(4);

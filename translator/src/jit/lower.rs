@@ -164,9 +164,9 @@ pub(super) struct Translated {
     pub flushes: bool,
     /// Whether the following instruction is nullified.
     pub nullify_next: Nullify,
-    /// Executing the instruction nullifies the following one (it may
-    /// still be nullified itself: see [`Translated::nullify_next`]).
-    pub nullifies_when_executed: bool,
+    /// The instruction is a branch that leaves through a side exit when it
+    /// runs (see [`Lower::insn`]); it retires one instruction on the way.
+    pub side_exit: bool,
     /// Execution can continue after the instruction (some path reaches it).
     pub open: bool,
 }
@@ -226,8 +226,8 @@ pub(super) struct Lower<'f> {
     /// Re-execute exits, filled at the end, each with the state slots
     /// written before its instruction.
     reexecute_exits: Vec<(Block, u128)>,
-    /// Side exits ([`Lower::exit_if_branched`]), filled at the end, each
-    /// with the state slots written before it and its target.
+    /// Side exits ([`Lower::insn`]), filled at the end, each with the
+    /// state slots written before it and its target.
     side_exits: Vec<(Block, u128, u32)>,
     /// The block loops back to its start (so an exit may follow any write).
     loops: bool,
@@ -373,12 +373,20 @@ impl<'f> Lower<'f> {
     /// queue when it is fixed (not in a delay slot). The builder must be in
     /// an open block; afterwards it is in the block where execution
     /// continues (if [`Translated::open`]).
+    ///
+    /// With `side_exit` allowed, a branch to a fixed address that the
+    /// previous instruction may have nullified and that nullifies its delay
+    /// slot when it runs (`cmpclr` then `b,n`, the compilers' conditional
+    /// branch) leaves through a side exit when it runs, passing over its
+    /// delay slot, and the block goes on in sequence when it is nullified
+    /// ([`Translated::side_exit`]).
     pub fn insn(
         &mut self,
         insn: &hbft_frontend::Insn,
         pc: u32,
         maybe_nullified: bool,
         back: Option<u32>,
+        side_exit: bool,
     ) -> Translated {
         self.static_back = back;
         self.conditional = maybe_nullified;
@@ -415,6 +423,27 @@ impl<'f> Lower<'f> {
                 Some(None) => Nullify::Maybe,
             };
             self.count_one();
+        }
+        let side_exit = match fx.next.and_then(|v| self.const_of(v)) {
+            Some(to) if side_exit && skip.is_some() && fx.next_space.is_none() && nullify_exec == Nullify::Always => {
+                // Ran: the delay slot is passed over, on to the target.
+                let to = to as u32;
+                let front = self.b.ins().iconst(types::I32, to as i64);
+                let back = self.b.ins().iconst(types::I32, to.wrapping_add(4) as i64);
+                let n = self.b.ins().iconst(types::I8, 0);
+                self.b.def_var(self.q.front, front);
+                self.b.def_var(self.q.back, back);
+                self.b.def_var(self.q.n, n);
+                // Filled at the end, with the write-back the block needs.
+                let out = self.b.create_block();
+                self.b.ins().jump(out, &[]);
+                self.b.seal_block(out);
+                self.side_exits.push((out, self.dirty, to));
+                true
+            }
+            _ => false,
+        };
+        if !stopped && !side_exit {
             self.advance(fx.next, fx.next_space, fx.nullify);
             self.b.ins().jump(join, &[]);
         }
@@ -430,6 +459,7 @@ impl<'f> Lower<'f> {
         self.space_changed |= fx.next_space.is_some();
         let next = match fx.next {
             None => Next::Sequential,
+            Some(_) if side_exit => Next::Sequential,
             Some(_) if fx.next_space.is_some() => Next::Computed,
             Some(v) => self.known_target(v),
         };
@@ -439,41 +469,19 @@ impl<'f> Lower<'f> {
             self.b.seal_block(join);
         }
         Translated {
-            branches: fx.next.is_some(),
+            branches: fx.next.is_some() && !side_exit,
             next,
             stopped,
             flushes: fx.flush.is_some(),
-            nullifies_when_executed: !stopped && nullify_exec == Nullify::Always,
+            side_exit,
             nullify_next: match (skip.is_some(), stopped, nullify_exec) {
+                (_, _, _) if side_exit => Nullify::Never,
                 (_, true, _) | (_, _, Nullify::Never) => Nullify::Never,
                 (true, _, _) => Nullify::Maybe,
                 (false, _, n) => n,
             },
             open,
         }
-    }
-
-    /// After a branch that the instruction before may have nullified and
-    /// that nullifies its delay slot when it runs (`cmpclr` then `b,n`, the
-    /// compilers' conditional branch): when the branch ran, passes over its
-    /// delay slot and leaves for `to` (a side exit); otherwise the block goes
-    /// on with the delay slot as the next instruction in sequence, at `slot`.
-    pub fn exit_if_branched(&mut self, to: u32, slot: u32) {
-        let ran = self.b.use_var(self.q.n);
-        let (out, next) = (self.b.create_block(), self.b.create_block());
-        self.b.ins().brif(ran, out, &[], next, &[]);
-        self.b.seal_block(out);
-        self.b.seal_block(next);
-        self.b.switch_to_block(out);
-        self.skip();
-        self.side_exits.push((out, self.dirty, to));
-        self.b.switch_to_block(next);
-        let front = self.b.ins().iconst(types::I32, slot as i64);
-        let back = self.b.ins().iconst(types::I32, slot.wrapping_add(4) as i64);
-        let n = self.b.ins().iconst(types::I8, 0);
-        self.b.def_var(self.q.front, front);
-        self.b.def_var(self.q.back, back);
-        self.b.def_var(self.q.n, n);
     }
 
     /// Passes over an instruction known to be nullified: the queue advances,
