@@ -9,7 +9,7 @@ use hbft_replication::log::{binary_sha256, LogHeader, LogWriter};
 use hbft_runtime::linux::HostEnvironment;
 use hbft_runtime::user_mode::{EngineKind, Journaling, RunReport, UserMode};
 
-use crate::run::{guest_argv_envp, report_end, GuestOptions};
+use crate::run::{guest_argv_envp, report_end, GuestOptions, Switch};
 
 #[derive(clap::Args)]
 #[command(trailing_var_arg = true)]
@@ -32,7 +32,7 @@ pub struct RecordArgs {
 pub fn record(args: RecordArgs) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(&args.prog).with_context(|| format!("cannot read {}", args.prog.display()))?;
     let (argv, envp) = guest_argv_envp(&args.prog, &args.args);
-    let config = args.guest.config(argv.clone(), envp.clone(), args.guest.engine.into(), args.epoch);
+    let config = args.guest.config(argv.clone(), envp.clone(), args.guest.engine_kind(Switch::On), args.epoch);
     let header = LogHeader {
         program: argv[0].clone(),
         binary_sha256: binary_sha256(&bytes),

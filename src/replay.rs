@@ -12,7 +12,7 @@ use hbft_runtime::journal::ReplayOutput;
 use hbft_runtime::user_mode::{Journaling, UserMode};
 
 use crate::record::journal_stats;
-use crate::run::{report_end, GuestOptions};
+use crate::run::{report_end, GuestOptions, Switch};
 
 #[derive(clap::Args)]
 pub struct ReplayArgs {
@@ -43,7 +43,7 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             hex(&header.binary_sha256)
         );
     }
-    let config = args.guest.config(header.argv, header.envp, args.guest.engine.into(), Some(header.epoch_len));
+    let config = args.guest.config(header.argv, header.envp, args.guest.engine_kind(Switch::On), Some(header.epoch_len));
     let journaling = Journaling::Replay { source: Box::new(reader), output: ReplayOutput::Perform };
     let mut vm = UserMode::load_with(&prog, &config, journaling)?;
     let report = vm.run()?;

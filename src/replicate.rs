@@ -22,7 +22,7 @@ use hbft_runtime::journal::ReplayError;
 use hbft_runtime::linux::{Environment, HostEnvironment};
 use hbft_runtime::user_mode::{Journaling, RunError, UserMode, UserModeConfig};
 
-use crate::run::{guest_argv_envp, report_end, GuestOptions};
+use crate::run::{guest_argv_envp, report_end, GuestOptions, Switch};
 
 /// Options both replicas take.
 #[derive(clap::Args)]
@@ -98,7 +98,7 @@ fn identity(options: &ReplicaOptions) -> anyhow::Result<GuestIdentity> {
 }
 
 fn config(options: &ReplicaOptions, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> UserModeConfig {
-    options.guest.config(argv, envp, options.guest.engine.into(), Some(options.epoch))
+    options.guest.config(argv, envp, options.guest.engine_kind(Switch::On), Some(options.epoch))
 }
 
 pub(crate) fn connect(addr: &str) -> anyhow::Result<TcpStream> {

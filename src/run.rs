@@ -25,9 +25,26 @@ pub struct GuestOptions {
     /// default /usr/hppa-linux-gnu when it exists.
     #[arg(short = 'L', value_name = "SYSROOT")]
     pub sysroot: Option<PathBuf>,
+    /// Where the JIT translates hot code: `background` on a compile thread
+    /// while the guest goes on interpreting it (the guest never waits, but
+    /// the compile work wants a second core), `inline` on the guest's own
+    /// thread (better for a primary and backup sharing one small host).
+    #[arg(long, value_enum, default_value_t = Translate::Background)]
+    pub translate: Translate,
 }
 
 impl GuestOptions {
+    /// The engine these options choose, with the JIT's instruction counter
+    /// `icount`.
+    pub fn engine_kind(&self, icount: Switch) -> EngineKind {
+        match engine_kind(self.engine, icount) {
+            EngineKind::Jit(config) => {
+                EngineKind::Jit(JitConfig { background: self.translate == Translate::Background, ..config })
+            }
+            interp => interp,
+        }
+    }
+
     /// The configuration of a guest with `argv` and `envp`, epochs of
     /// `epoch` instructions and the engine `engine` chose.
     pub fn config(&self, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>, engine: EngineKind, epoch: Option<u64>) -> UserModeConfig {
@@ -63,6 +80,12 @@ pub enum Engine {
     Interp,
     /// The Cranelift JIT with injected instruction counters.
     Jit,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Translate {
+    Background,
+    Inline,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -109,7 +132,7 @@ pub fn guest_argv_envp(prog: &std::path::Path, args: &[std::ffi::OsString]) -> (
 pub fn run_guest(args: RunArgs) -> anyhow::Result<ExitCode> {
     let (argv, envp) = guest_argv_envp(&args.prog, &args.args);
     // A plain run hashes no state, so nothing reads the dirty bitmap.
-    let engine = match engine_kind(args.guest.engine, args.icount) {
+    let engine = match args.guest.engine_kind(args.icount) {
         EngineKind::Jit(config) => EngineKind::Jit(JitConfig { dirty_pages: false, ..config }),
         interp => interp,
     };

@@ -78,3 +78,22 @@ fn stats_report_timer_interrupt_lateness() {
     assert!(deliveries >= 8.0, "{line}");
     assert!(0.0 <= mean && mean <= max && max < 60e6, "{line}");
 }
+
+/// `--translate inline` and `--translate background` run a guest with the
+/// same output and the same retired-instruction count; a bad value is a
+/// usage error.
+#[test]
+fn translation_in_the_background_or_inline_retires_the_same_instructions() {
+    let guest = prebuilt_guests().into_iter().find(|g| g.name == "cpu_bound-O2").unwrap();
+    let retired = |translate: &str| {
+        let out = common::run(command(common::hbft(), ["run", "--stats", "--translate", translate]).arg(&guest.path).arg("3"));
+        assert!(out.success(), "{}", out.stderr_str());
+        let err = out.stderr_str();
+        let count = err.lines().find_map(|l| l.strip_prefix("hbft: ")?.split(" instructions retired").next().map(str::to_owned));
+        (out.stdout, count.unwrap_or_else(|| panic!("no retired count: {err}")))
+    };
+    assert_eq!(retired("inline"), retired("background"));
+    let out = common::run(command(common::hbft(), ["run", "--translate", "sideways"]).arg(&guest.path));
+    assert_eq!(out.status.code(), Some(2), "{}", out.stderr_str());
+    assert!(out.stderr_str().contains("invalid value 'sideways' for '--translate"), "{}", out.stderr_str());
+}
