@@ -40,6 +40,11 @@ const WORKLOADS: [Workload; 3] = [
     Workload { name: "stdin-reading", guest: "echo_stdin-O2", args: &[], reads_stdin: true },
 ];
 
+/// Output-heavy and long enough (0.4 s unreplicated) that a primary cut
+/// off or paused a quarter of the way still writes after the backup took
+/// over; `WORKLOADS[1]` (0.09 s) can end first.
+const LONG_OUTPUT: Workload = Workload { name: "output-heavy, long", guest: "demo-O2", args: &["20000", "20"], reads_stdin: false };
+
 const EPOCHS: [u64; 3] = [1024, 65536, 1 << 20];
 
 /// A scratch directory for one test, with `input`: ~430 KB of text in
@@ -215,7 +220,7 @@ fn killed_backup_leaves_the_primary_running_alone() {
 /// live writers, and the output is still exact.
 #[test]
 fn paused_primary_is_fenced_off_when_it_comes_back() {
-    let w = &WORKLOADS[1];
+    let w = &LONG_OUTPUT;
     let s = scratch("fence");
     let (expected, took) = unreplicated(&s, w);
     let mut c = PairConfig::new(w, 65536);
@@ -270,7 +275,7 @@ fn partitionable_proxy(target: String, cut: Arc<AtomicBool>) -> String {
 #[test]
 fn partition_leaves_one_live_writer_and_exact_output() {
     for sync in ["epoch", "output"] {
-        let w = &WORKLOADS[1];
+        let w = &LONG_OUTPUT;
         let s = scratch(&format!("partition-{sync}"));
         let (expected, took) = unreplicated(&s, w);
         let mut c = PairConfig::new(w, 65536);
