@@ -52,7 +52,7 @@ pub(super) fn translate<M: GuestMemory>(mut l: Lower<'_>, mem: &M, start: u32, f
     // might itself have been nullified.
     let mut branch: Option<(Next, bool)> = None;
     let mut ends_with_skip = false;
-    // The budget need of the side exits so far (see `Lower::exit_if_branched`).
+    // The budget need of the side exits so far (see `Lower::insn`).
     let mut side_need = 0;
     let mut side_exits = 0;
     let mut open = true;

@@ -213,7 +213,7 @@ impl CodeCache {
             // Dropping either page drops the block (a stale entry left in
             // the other page's list later drops nothing, or a block at the
             // same address, which that page holds too).
-            self.pages.entry((pc / PAGE_SIZE).wrapping_add(1) & (u32::MAX / PAGE_SIZE)).or_default().push(pc);
+            self.pages.entry(super::next_page(pc) / PAGE_SIZE).or_default().push(pc);
         }
         self.fast[Self::slot(pc)] = FastEntry { pc, code: at };
         Ok(at)

@@ -39,7 +39,7 @@ pub(super) fn arith<E: Emitter>(
 }
 
 /// The arithmetic condition `c` of the subtraction `a - b` (without
-/// borrow; `diff` is its result), as the comparisons the compare table
+/// borrow), as the comparisons the compare table
 /// names (PA-RISC 1.1, table 5-3: =, <, <=, <<, <<=): N xor V of `a - b` is
 /// signed `a < b`, its carry out is unsigned `a >= b`. Only SV and OD look
 /// at the difference.
