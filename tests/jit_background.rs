@@ -77,10 +77,7 @@ fn a_guest_store_into_code_under_translation_makes_it_stale() {
     assert_eq!(run_from(&mut jit, &mut mem, CODE, |_| {}), 1);
     // The guest itself rewrites `ldi 1` (the storing block is requested
     // too, before it stores into its own page).
-    run_from(&mut jit, &mut mem, STORER, |cpu| {
-        cpu.gr[4] = CODE;
-        cpu.gr[5] = LDI_2_R3;
-    });
+    guest_store(&mut jit, &mut mem, CODE, LDI_2_R3);
     jit.hold_translations(false);
     jit.finish_translations(&mut mem);
     let stats = jit.stats();
@@ -138,6 +135,14 @@ fn code_writing_guests_agree_with_the_interpreter_under_background_translation()
     }
 }
 
+/// The guest stores `word` at `at` (the block at [`STORER`]).
+fn guest_store(jit: &mut Jit, mem: &mut AddressSpace, at: u32, word: u32) {
+    run_from(jit, mem, STORER, |cpu| {
+        cpu.gr[4] = at;
+        cpu.gr[5] = word;
+    });
+}
+
 /// `bv %r0(%r2)` ending the first page, its delay slot `ldi 1,%r3` the
 /// first word of the second; [`memory`]'s code besides.
 const BV_R2: u32 = 0xe840_c000;
@@ -167,10 +172,7 @@ fn a_block_whose_delay_slot_is_on_the_next_page_is_dropped_when_that_page_change
     assert_eq!(jit.stats().translated, 2, "{:?}", jit.stats());
     assert_eq!(run_crossing(&mut jit, &mut mem), 1);
     // A guest store into the delay slot, on the second page.
-    run_from(&mut jit, &mut mem, STORER, |cpu| {
-        cpu.gr[4] = NEXT_PAGE;
-        cpu.gr[5] = LDI_2_R3;
-    });
+    guest_store(&mut jit, &mut mem, NEXT_PAGE, LDI_2_R3);
     assert_eq!(run_crossing(&mut jit, &mut mem), 2);
 }
 
@@ -183,10 +185,7 @@ fn a_translation_whose_delay_slot_on_the_next_page_changed_while_under_way_is_no
     // The store drops the second page's decodings, but the translation
     // under way is the first page's: only the check before installing
     // sees that its delay slot changed.
-    run_from(&mut jit, &mut mem, STORER, |cpu| {
-        cpu.gr[4] = NEXT_PAGE;
-        cpu.gr[5] = LDI_2_R3;
-    });
+    guest_store(&mut jit, &mut mem, NEXT_PAGE, LDI_2_R3);
     jit.hold_translations(false);
     jit.finish_translations(&mut mem);
     assert_eq!(jit.stats().discarded, 1, "{:?}", jit.stats());
