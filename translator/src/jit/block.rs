@@ -15,11 +15,14 @@
 //! delay slot when it runs (`cmpclr,cond` then `b,n`: how compilers branch
 //! on a comparison they cannot fold into `cmpb`), does not end the block:
 //! when it runs the block leaves through a side exit, and otherwise goes on
-//! in sequence.
+//! in sequence. So does a conditional branch that nullifies its delay slot
+//! when taken and whose delay slot is itself a branch (`cmpib,<>,n` then
+//! `b,l`): taken, it leaves through a side exit; not taken, the branch in
+//! its delay slot runs as an ordinary branch of the block.
 
 use hbft_frontend::{decode, Insn};
 
-use super::lower::{Chain, Lower, Next, Nullify};
+use super::lower::{Chain, Lower, Next, Nullify, SideExits};
 use crate::memory::{GuestMemory, PAGE_SIZE};
 
 /// Most instructions in one block (a delay slot may add one).
@@ -27,6 +30,22 @@ pub(super) const MAX_BLOCK_INSNS: u32 = 64;
 
 /// Most side exits in one block; a branch that would need another ends it.
 pub(super) const MAX_SIDE_EXITS: u32 = 6;
+
+/// Whether `insn` may change the flow of control (a delay slot follows).
+fn is_branch(insn: &Insn) -> bool {
+    matches!(
+        insn,
+        Insn::BranchLink { .. }
+            | Insn::Blr { .. }
+            | Insn::Bv { .. }
+            | Insn::Bve { .. }
+            | Insn::Be { .. }
+            | Insn::CmpBranch { .. }
+            | Insn::AddBranch { .. }
+            | Insn::Bb { .. }
+            | Insn::MovBranch { .. }
+    )
+}
 
 /// The decoded instruction at `pc`, if it can be fetched and decoded.
 pub(super) fn fetch<M: GuestMemory>(mem: &M, pc: u32) -> Option<Insn> {
@@ -83,7 +102,11 @@ pub(super) fn translate<M: GuestMemory>(mut l: Lower<'_>, mem: &M, start: u32, f
             };
             let maybe_nullified = nullify == Nullify::Maybe;
             let back = branch.is_none().then(|| pc.wrapping_add(4));
-            let side_exit = branch.is_none() && side_exits < MAX_SIDE_EXITS;
+            let side_exit = match branch.is_none() && side_exits < MAX_SIDE_EXITS {
+                false => SideExits::Never,
+                true if fetch(mem, pc.wrapping_add(4)).is_some_and(|slot| is_branch(&slot)) => SideExits::AlsoConditional,
+                true => SideExits::WhenRun,
+            };
             let t = l.insn(&this, pc, maybe_nullified, back, side_exit);
             counted += 1;
             ends_with_skip = false;

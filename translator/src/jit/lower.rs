@@ -152,6 +152,17 @@ pub(super) enum Chain {
     SkipThenLookup,
 }
 
+/// Which branches may leave through a side exit (see [`Lower::insn`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum SideExits {
+    Never,
+    /// Fixed branches that may be nullified and nullify their delay slot.
+    WhenRun,
+    /// Those, and conditional branches to a fixed address that nullify
+    /// their delay slot when taken.
+    AlsoConditional,
+}
+
 /// What translating one instruction produced.
 pub(super) struct Translated {
     /// The instruction may branch (its delay slot follows).
@@ -379,14 +390,18 @@ impl<'f> Lower<'f> {
     /// slot when it runs (`cmpclr` then `b,n`, the compilers' conditional
     /// branch) leaves through a side exit when it runs, passing over its
     /// delay slot, and the block goes on in sequence when it is nullified
-    /// ([`Translated::side_exit`]).
+    /// ([`Translated::side_exit`]). With [`SideExits::AlsoConditional`], so
+    /// does a conditional branch to a fixed address that nullifies its
+    /// delay slot when taken (`cmpib,<>,n`), when taken; not taken, its
+    /// delay slot runs in sequence (used when that delay slot is a branch,
+    /// which would otherwise leave the block with an odd queue).
     pub fn insn(
         &mut self,
         insn: &hbft_frontend::Insn,
         pc: u32,
         maybe_nullified: bool,
         back: Option<u32>,
-        side_exit: bool,
+        side_exit: SideExits,
     ) -> Translated {
         self.static_back = back;
         self.conditional = maybe_nullified;
@@ -424,21 +439,30 @@ impl<'f> Lower<'f> {
             };
             self.count_one();
         }
-        let side_exit = match fx.next.and_then(|v| self.const_of(v)) {
-            Some(to) if side_exit && skip.is_some() && fx.next_space.is_none() && nullify_exec == Nullify::Always => {
+        let allowed = side_exit != SideExits::Never && fx.next_space.is_none();
+        let side_exit = match fx.next.filter(|_| allowed).map(|v| self.known_target(v)) {
+            Some(Next::Fixed(to)) if skip.is_some() && nullify_exec == Nullify::Always => {
                 // Ran: the delay slot is passed over, on to the target.
-                let to = to as u32;
-                let front = self.b.ins().iconst(types::I32, to as i64);
-                let back = self.b.ins().iconst(types::I32, to.wrapping_add(4) as i64);
-                let n = self.b.ins().iconst(types::I8, 0);
-                self.b.def_var(self.q.front, front);
-                self.b.def_var(self.q.back, back);
-                self.b.def_var(self.q.n, n);
-                // Filled at the end, with the write-back the block needs.
-                let out = self.b.create_block();
-                self.b.ins().jump(out, &[]);
+                self.side_exit_to(to);
+                true
+            }
+            Some(Next::Either(taken, to, fallthrough))
+                if side_exit == SideExits::AlsoConditional
+                    && skip.is_none()
+                    && fallthrough == pc.wrapping_add(8)
+                    && fx.nullify == Some(taken) =>
+            {
+                // Taken: the delay slot is passed over, on to the target;
+                // not taken: the delay slot runs in sequence.
+                let (out, stay) = (self.b.create_block(), self.b.create_block());
+                self.b.ins().brif(taken, out, &[], stay, &[]);
                 self.b.seal_block(out);
-                self.side_exits.push((out, self.dirty, to));
+                self.b.seal_block(stay);
+                self.b.switch_to_block(out);
+                self.side_exit_to(to);
+                self.b.switch_to_block(stay);
+                self.advance(None, None, None);
+                self.b.ins().jump(join, &[]);
                 true
             }
             _ => false,
@@ -482,6 +506,21 @@ impl<'f> Lower<'f> {
             },
             open,
         }
+    }
+
+    /// Leaves for `to` with a plain queue through a side exit, which
+    /// [`Lower::finish`] fills with the write-back the block needs.
+    fn side_exit_to(&mut self, to: u32) {
+        let front = self.b.ins().iconst(types::I32, to as i64);
+        let back = self.b.ins().iconst(types::I32, to.wrapping_add(4) as i64);
+        let n = self.b.ins().iconst(types::I8, 0);
+        self.b.def_var(self.q.front, front);
+        self.b.def_var(self.q.back, back);
+        self.b.def_var(self.q.n, n);
+        let out = self.b.create_block();
+        self.b.ins().jump(out, &[]);
+        self.b.seal_block(out);
+        self.side_exits.push((out, self.dirty, to));
     }
 
     /// Passes over an instruction known to be nullified: the queue advances,
