@@ -2,9 +2,10 @@
 //! permissions, backed by one 4 GiB host reservation.
 //!
 //! Guest address `a` lives at host address `host_base() + a`. Pages the guest
-//! has mapped are host read-write (whatever the guest protection); all other
-//! pages are host `PROT_NONE`. The guest protection of page `a >> 12` is the
-//! byte `perm_table()[a >> 12]`:
+//! has mapped and may read are host read-write (whatever the guest's write
+//! permission); all other pages are host `PROT_NONE`, so a translated load
+//! from them faults on the host (`unreadable_pages_fault`). The guest
+//! protection of page `a >> 12` is the byte `perm_table()[a >> 12]`:
 //!
 //! | bit | constant       | meaning                                   |
 //! |-----|----------------|-------------------------------------------|
@@ -17,7 +18,8 @@
 //!
 //! The low three bits equal Linux's `PROT_READ/WRITE/EXEC`, so JIT code can
 //! inline a load as `perm[addr >> 12] & READ != 0`, then
-//! `bswap(*(base + addr))`. Writes set bit `addr >> 12` in the dirty bitmap
+//! `bswap(*(base + addr))` (or, relying on the host protection, as the
+//! load alone). Writes set bit `addr >> 12` in the dirty bitmap
 //! (`dirty_bitmap()`, 64 pages per `u64`, page `p` is bit `p & 63` of word
 //! `p >> 6`) and the page's DIRTY bit, which is cleared with the bitmap's:
 //! translated stores require WRITE and DIRTY and no CODE, one test
@@ -28,6 +30,7 @@
 //! Placement (`map_anywhere`, `brk`) depends only on the guest-visible page
 //! table, never on host addresses, so replicas agree bit for bit.
 
+use std::borrow::Cow;
 use std::ptr::NonNull;
 
 use hbft_translator::memory::{perm, Access, FlatMemory, GuestMemory, MemFault, PAGE_SIZE};
@@ -274,16 +277,29 @@ impl AddressSpace {
         self.take_dirty_pages();
     }
 
-    /// The 4096 bytes of mapped page number `page`, whatever its protection.
-    pub fn page_bytes(&self, page: u32) -> Option<&[u8]> {
+    /// The 4096 bytes of mapped page number `page`, whatever its protection
+    /// (a copy for a page the guest may not read, which the host may not
+    /// either).
+    pub fn page_bytes(&self, page: u32) -> Option<Cow<'_, [u8]>> {
         let index = page as usize;
         if index >= PAGE_COUNT || self.perms[index] & PERM_MAPPED == 0 {
             return None;
         }
-        // SAFETY: mapped pages are host-readable and lie inside the reservation.
-        Some(unsafe {
-            std::slice::from_raw_parts(self.host(page << PAGE_SHIFT), PAGE_SIZE as usize)
-        })
+        let at = self.host(page << PAGE_SHIFT);
+        // SAFETY: mapped readable pages are host-readable and lie inside the
+        // reservation; an unreadable one is opened to reads for the copy.
+        unsafe {
+            let bytes = std::slice::from_raw_parts(at, PAGE_SIZE as usize);
+            if self.perms[index] & PERM_READ != 0 {
+                return Some(Cow::Borrowed(bytes));
+            }
+            let page = PAGE_SIZE as usize;
+            let opened = libc::mprotect(at.cast(), page, libc::PROT_READ);
+            assert_eq!(opened, 0, "mprotect of a reserved page: {}", std::io::Error::last_os_error());
+            let copy = bytes.to_vec();
+            libc::mprotect(at.cast(), page, libc::PROT_NONE);
+            Some(Cow::Owned(copy))
+        }
     }
 
     /// Maps zero-filled pages at `addr` (page-aligned), replacing whatever
@@ -291,8 +307,7 @@ impl AddressSpace {
     pub fn map_fixed(&mut self, addr: u32, len: u32, perms: u8) -> Result<(), MapError> {
         let (first, count) = page_range(addr, len)?;
         self.host_remap(first, count, libc::PROT_READ | libc::PROT_WRITE)?;
-        self.set_perms(first, count, PERM_MAPPED | (perms & PERM_RWX));
-        Ok(())
+        self.set_perms(first, count, PERM_MAPPED | (perms & PERM_RWX))
     }
 
     /// Like `map_fixed`, but fails if any page of the range is mapped
@@ -356,8 +371,7 @@ impl AddressSpace {
     pub fn unmap(&mut self, addr: u32, len: u32) -> Result<(), MapError> {
         let (first, count) = page_range(addr, len)?;
         self.host_remap(first, count, libc::PROT_NONE)?;
-        self.set_perms(first, count, 0);
-        Ok(())
+        self.set_perms(first, count, 0)
     }
 
     /// Changes the protection of mapped pages (mprotect); fails without
@@ -367,8 +381,7 @@ impl AddressSpace {
         if let Some(page) = (first..first + count).find(|&p| !self.page_mapped(p)) {
             return Err(MapError::NotMapped { addr: page << PAGE_SHIFT });
         }
-        self.set_perms(first, count, PERM_MAPPED | (perms & PERM_RWX));
-        Ok(())
+        self.set_perms(first, count, PERM_MAPPED | (perms & PERM_RWX))
     }
 
     /// Sets the start of the heap (the page-aligned end of the program's
@@ -460,12 +473,22 @@ impl AddressSpace {
             && (first..first + count).all(|p| !self.page_mapped(p))
     }
 
-    fn set_perms(&mut self, first: u32, count: u32, perms: u8) {
+    /// Sets the protection of mapped pages (or unmaps them: `perms` 0) and
+    /// the host protection that goes with it: read-write if readable,
+    /// otherwise none.
+    fn set_perms(&mut self, first: u32, count: u32, perms: u8) -> Result<(), MapError> {
+        let prot = if perms & PERM_READ != 0 { libc::PROT_READ | libc::PROT_WRITE } else { libc::PROT_NONE };
+        // SAFETY: the range lies inside our own reservation.
+        let done = unsafe { libc::mprotect(self.host(first << PAGE_SHIFT).cast(), (count as usize) << PAGE_SHIFT, prot) };
+        if done != 0 {
+            return Err(MapError::Host(std::io::Error::last_os_error().raw_os_error().unwrap_or(0)));
+        }
         self.host_writes.note(first << PAGE_SHIFT, u64::from(count) << PAGE_SHIFT);
         self.perms[first as usize..(first + count) as usize].fill(perms);
         for page in first..first + count {
             self.mark_dirty(page);
         }
+        Ok(())
     }
 
     #[inline(always)]
@@ -625,6 +648,9 @@ impl FlatMemory for AddressSpace {
         AddressSpace::dirty_bitmap(self)
     }
     fn dirty_in_perms(&self) -> bool {
+        true
+    }
+    fn unreadable_pages_fault(&self) -> bool {
         true
     }
     fn mark_code(&mut self, page: u32) {

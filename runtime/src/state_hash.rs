@@ -38,7 +38,7 @@ impl StateHasher {
         for page in mem.take_dirty_pages() {
             let old = match mem.page_bytes(page) {
                 Some(bytes) => {
-                    let hash = xxh3_64(bytes);
+                    let hash = xxh3_64(&bytes);
                     self.memory = self.memory.wrapping_add(page_term(page, hash));
                     self.pages.insert(page, hash)
                 }

@@ -109,7 +109,7 @@ pub mod perm {
 /// Guest memory laid out flat in the host, so translated code can access it
 /// inline: guest address `a` lives at `host_base() + a`, the permission
 /// byte of page `a >> 12` is `perm_table()[a >> 12]` (bits in [`perm`]),
-/// every mapped page is host-readable and -writable, and a store must set
+/// every mapped readable page is host-readable and -writable, and a store must set
 /// bit `p & 63` of word `p >> 6` of `dirty_bitmap()` for its page `p`, as
 /// the implementation's own writes do.
 pub trait FlatMemory: GuestMemory {
@@ -125,6 +125,12 @@ pub trait FlatMemory: GuestMemory {
     /// marks it (the way QEMU's TLB_NOTDIRTY sends the first write of a
     /// clean page to the slow path).
     fn dirty_in_perms(&self) -> bool {
+        false
+    }
+    /// Whether the host mapping of every page without [`perm::READ`] is
+    /// inaccessible, so that a load from it faults on the host: translated
+    /// loads may then skip the permission test (see the JIT's `enter`).
+    fn unreadable_pages_fault(&self) -> bool {
         false
     }
     /// Sets [`perm::CODE`] on page number `page` (if it is mapped).

@@ -58,6 +58,8 @@ pub(super) struct BlockInfo {
     pub slots: u32,
     /// Its last instruction, a delay slot, is the first of the next page.
     pub spans_pages: bool,
+    /// See [`super::lower::Finished::restartable`].
+    pub restartable: bool,
 }
 
 /// Translates the block starting at `start`, whose first instruction is
@@ -143,5 +145,6 @@ pub(super) fn translate<M: GuestMemory>(mut l: Lower<'_>, mem: &M, start: u32, f
     if open {
         l.end(chain, max_count);
     }
-    BlockInfo { slots: l.finish(max_count), spans_pages }
+    let finished = l.finish(max_count);
+    BlockInfo { slots: finished.slots, spans_pages, restartable: finished.restartable }
 }

@@ -106,8 +106,9 @@ pub(super) struct CodeCache {
     slots_used: usize,
     /// Slots filled with each block's code, by the block's guest address.
     links: HashMap<u32, Vec<usize>>,
-    /// Bytes at the start of the region that survive flushes.
-    reserved: usize,
+    /// Each block's code address and guest address, in code address
+    /// order (the region fills front to back), dropped blocks included.
+    starts: Vec<(usize, u32)>,
     /// Flushes because the region was full (for statistics and tests).
     pub flushes: u64,
 }
@@ -133,17 +134,21 @@ impl CodeCache {
             slots: vec![0; SLOTS].into_boxed_slice(),
             slots_used: 0,
             links: HashMap::new(),
-            reserved: 0,
+            starts: Vec::new(),
             flushes: 0,
         })
     }
 
-    /// Places code that must outlive flushes (the entry trampoline); only
-    /// before any block.
-    pub fn insert_permanent(&mut self, code: &[u8]) -> Result<usize, Full> {
-        let at = self.region.push(code).ok_or(Full)?;
-        self.reserved = self.region.used;
-        Ok(at)
+    /// The host addresses translated code occupies.
+    pub fn code_range(&self) -> std::ops::Range<usize> {
+        self.region.base as usize..self.region.base as usize + self.region.size
+    }
+
+    /// The guest address of the block whose code holds host address `at`
+    /// (a block dropped since still counts until the next flush).
+    pub fn block_containing(&self, at: usize) -> Option<u32> {
+        let after = self.starts.partition_point(|&(start, _)| start <= at);
+        after.checked_sub(1).map(|i| self.starts[i].1)
     }
 
     /// The direct-mapped table, for translated code.
@@ -208,6 +213,7 @@ impl CodeCache {
         let at = self.region.push(code).ok_or(Full)?;
         self.release_slots(slots, used as usize);
         self.blocks.insert(pc, at);
+        self.starts.push((at, pc));
         self.pages.entry(pc / PAGE_SIZE).or_default().push(pc);
         if spans_pages {
             // Dropping either page drops the block (a stale entry left in
@@ -248,7 +254,8 @@ impl CodeCache {
         self.slots[..self.slots_used].fill(0);
         self.slots_used = 0;
         self.links.clear();
-        self.region.used = self.reserved;
+        self.starts.clear();
+        self.region.used = 0;
         self.flushes += 1;
     }
 

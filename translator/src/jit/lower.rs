@@ -17,7 +17,7 @@ use std::mem::offset_of;
 
 use cranelift_codegen::ir::condcodes::{CondCode, IntCC};
 use cranelift_codegen::ir::{
-    types, AbiParam, Block, InstBuilder, InstructionData, MemFlagsData, Opcode, SigRef, Signature,
+    types, AbiParam, Block, InstBuilder, InstructionData, MemFlagsData, Opcode, SigRef, Signature, TrapCode,
     StackSlot, StackSlotData, StackSlotKind, Type, Value, ValueDef,
 };
 use cranelift_codegen::cursor::{Cursor, FuncCursor};
@@ -152,6 +152,16 @@ pub(super) enum Chain {
     SkipThenLookup,
 }
 
+/// What a finished block needs besides its code.
+pub(super) struct Finished {
+    /// Chaining slots used.
+    pub slots: u32,
+    /// A load that faults on the host can restart the block from its entry
+    /// (see [`Lower::load_access`]); otherwise the block must be built
+    /// again with [`MemoryPath::loads_fault`] off.
+    pub restartable: bool,
+}
+
 /// Which branches may leave through a side exit (see [`Lower::insn`]).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum SideExits {
@@ -201,6 +211,9 @@ pub(super) struct MemoryPath {
     /// Through the [`crate::memory::DataTlb`] (system mode with data
     /// translation on) instead of the permission table.
     pub data_tlb: bool,
+    /// Loads before any store of the block skip the permission test:
+    /// loads from unreadable pages fault on the host (see `super::enter`).
+    pub loads_fault: bool,
     pub dirty: DirtyMarking,
 }
 
@@ -242,6 +255,10 @@ pub(super) struct Lower<'f> {
     side_exits: Vec<(Block, u128, u32)>,
     /// The block loops back to its start (so an exit may follow any write).
     loops: bool,
+    /// A store was translated: later loads test permissions.
+    stored: bool,
+    /// A load skipped the permission test.
+    unchecked_loads: bool,
     /// Some instruction changes the space (`be`).
     space_changed: bool,
     /// The space variables are read. Until a space changes they hold the
@@ -289,6 +306,12 @@ fn state_flags() -> MemFlagsData {
 /// Flags for guest memory accesses that passed their checks.
 fn guest_flags() -> MemFlagsData {
     MemFlagsData::trusted()
+}
+
+/// Flags for guest loads without permission tests, which may fault on the
+/// host: kept in place and in order with every other effect.
+fn faulting_guest_flags() -> MemFlagsData {
+    MemFlagsData::new().with_aligned().with_trap_code(Some(TrapCode::HEAP_OUT_OF_BOUNDS))
 }
 
 /// Flags for the permission and code-page tables (unchanged while a block runs).
@@ -354,6 +377,8 @@ impl<'f> Lower<'f> {
             reexecute_exits: Vec::new(),
             side_exits: Vec::new(),
             loops: false,
+            stored: false,
+            unchecked_loads: false,
             space_changed: false,
             spaces_read: false,
             cpu,
@@ -671,8 +696,10 @@ impl<'f> Lower<'f> {
     /// when it ends by passing over nullified instructions, so that it never
     /// finishes exactly at the budget with such a pass (the interpreter stops
     /// before it) — and the loads of every variable used.
-    /// Returns the number of chaining slots the block uses.
-    pub fn finish(mut self, max_count: u32) -> u32 {
+    pub fn finish(mut self, max_count: u32) -> Finished {
+        // A fault in a later pass of a loop would find the state of an
+        // earlier pass's end in memory, and its stores done.
+        let restartable = !(self.unchecked_loads && self.loops && self.stored);
         if self.loops {
             // Exits may follow writes of an earlier pass through the block,
             // whose values came round the loop: every written slot may hold
@@ -718,6 +745,11 @@ impl<'f> Lower<'f> {
         self.b.seal_block(self.entry);
         self.b.seal_block(loads);
         self.b.switch_to_block(loads);
+        if self.unchecked_loads {
+            // A load that faults restarts the block with the budget it
+            // was entered with.
+            self.store_remaining(self.remaining);
+        }
         for (var, init) in std::mem::take(&mut self.inits) {
             let v = match init {
                 Init::Slot(slot, _, _) if self.entry_used & (1u128 << slot) == 0 => continue,
@@ -738,7 +770,7 @@ impl<'f> Lower<'f> {
         self.b.ins().jump(self.body, &[]);
         self.b.seal_block(self.body);
         self.b.finalize(self.frontend);
-        self.slots_used
+        Finished { slots: self.slots_used, restartable }
     }
 
     /// One more retired instruction.
@@ -945,14 +977,12 @@ impl<'f> Lower<'f> {
     /// host address and the page number; a failed check leaves through the
     /// re-execute exit, where the interpreter faults or performs the store.
     fn guest_access(&mut self, addr: Value, size: u32, need: u8, store: bool) -> (Value, Value) {
+        self.stored |= store;
         if self.memory.data_tlb {
             return self.translated_access(addr, size, store);
         }
         // One test and branch per check (no flags combined in registers).
-        if size > 1 {
-            let low = self.b.ins().band_imm_u(addr, (size - 1) as i64);
-            self.stop_if(low);
-        }
+        self.check_alignment(addr, size);
         let page = self.b.ins().ushr_imm_u(addr, 12);
         let page = self.b.ins().uextend(types::I64, page);
         let perms = self.ptr(Ptr::Perms);
@@ -970,9 +1000,37 @@ impl<'f> Lower<'f> {
             self.b.ins().icmp_imm_s(IntCC::Equal, allowed, 0)
         };
         self.stop_if(denied);
+        (self.host_address(addr), page)
+    }
+
+    /// The host address and flags of a load of `size` bytes at guest
+    /// `addr`. Before any store of the block, when the memory's unreadable
+    /// pages fault on the host, only the alignment is tested: a load from
+    /// an unreadable page then faults, and the block is run again in the
+    /// interpreter from its entry, whose state no store has changed yet
+    /// (`Jit::restart_faulted`).
+    fn load_access(&mut self, addr: Value, size: u32) -> (Value, MemFlagsData) {
+        if !self.memory.loads_fault || self.stored {
+            return (self.guest_access(addr, size, perm::READ, false).0, guest_flags());
+        }
+        self.unchecked_loads = true;
+        self.check_alignment(addr, size);
+        (self.host_address(addr), faulting_guest_flags())
+    }
+
+    /// Leaves through the re-execute exit if `addr` is not aligned to `size`.
+    fn check_alignment(&mut self, addr: Value, size: u32) {
+        if size > 1 {
+            let low = self.b.ins().band_imm_u(addr, (size - 1) as i64);
+            self.stop_if(low);
+        }
+    }
+
+    /// The host address of guest `addr` in flat memory.
+    fn host_address(&mut self, addr: Value) -> Value {
         let base = self.ptr(Ptr::MemBase);
         let offset = self.b.ins().uextend(types::I64, addr);
-        (self.b.ins().iadd(base, offset), page)
+        self.b.ins().iadd(base, offset)
     }
 
     /// [`Lower::guest_access`] with data translation on: the [`crate::memory::DataTlb`]
@@ -1261,23 +1319,23 @@ impl Emitter for Lower<'_> {
     }
 
     fn load(&mut self, w: Width, addr: Value) -> Result<Value, Stopped> {
-        let (host, _) = self.guest_access(addr, 1 << w.log2(), perm::READ, false);
+        let (host, flags) = self.load_access(addr, 1 << w.log2());
         Ok(match w {
-            Width::Byte => self.b.ins().uload8(types::I32, guest_flags(), host, 0),
+            Width::Byte => self.b.ins().uload8(types::I32, flags, host, 0),
             Width::Half => {
-                let v = self.b.ins().load(types::I16, guest_flags(), host, 0);
+                let v = self.b.ins().load(types::I16, flags, host, 0);
                 let v = self.b.ins().bswap(v);
                 self.b.ins().uextend(types::I32, v)
             }
             Width::Word => {
-                let v = self.b.ins().load(types::I32, guest_flags(), host, 0);
+                let v = self.b.ins().load(types::I32, flags, host, 0);
                 self.b.ins().bswap(v)
             }
         })
     }
     fn load_wide(&mut self, addr: Value) -> Result<Value, Stopped> {
-        let (host, _) = self.guest_access(addr, 8, perm::READ, false);
-        let v = self.b.ins().load(types::I64, guest_flags(), host, 0);
+        let (host, flags) = self.load_access(addr, 8);
+        let v = self.b.ins().load(types::I64, flags, host, 0);
         Ok(self.b.ins().bswap(v))
     }
     fn store(&mut self, w: Width, addr: Value, v: Value) -> Flow {

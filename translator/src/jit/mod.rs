@@ -36,6 +36,19 @@
 //! the runtime leaves it in the [`JitContext`], from which the runtime
 //! derives `CpuState::retired`.
 //!
+//! # Faults
+//!
+//! A translated access that may fault tests the page's permission and
+//! leaves through the re-execute exit, where the interpreter faults
+//! exactly. Loads from memories whose unreadable pages fault on the host
+//! ([`FlatMemory::unreadable_pages_fault`], the Linux user-mode address
+//! space) skip that test before any store of their block, and in looping
+//! blocks only if the block stores nothing: a fault on the host then comes
+//! back through the entry trampoline ([`enter`]), and the block is run again
+//! in the interpreter from its entry, whose state neither a store nor a
+//! write-back has changed yet (blocks keep guest registers in host
+//! registers and write them back only when they leave).
+//!
 //! # Translation in the background
 //!
 //! With [`JitConfig::background`] (the default) Cranelift runs on a compile
@@ -67,6 +80,7 @@
 //! enforced inside translated code, so a run returns only on events.
 
 mod block;
+mod enter;
 mod cache;
 mod lower;
 mod worker;
@@ -76,7 +90,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use cranelift_codegen::control::ControlPlane;
-use cranelift_codegen::ir::{types, AbiParam, InstBuilder, Signature};
+use cranelift_codegen::ir::{types, AbiParam, Signature};
 use cranelift_codegen::isa::{CallConv, OwnedTargetIsa};
 use hashbrown::HashMap;
 use cranelift_codegen::settings::{self, Configurable};
@@ -129,12 +143,15 @@ struct JitContext {
     exit_slot: u64,
     /// The memory's [`DataTlb`] when data translation is on, else null.
     data_tlb: *const DataTlb,
+    /// The entry trampoline's stack pointer at its call of the first block.
+    saved_rsp: usize,
+    /// The host addresses of the code region.
+    code_start: usize,
+    code_end: usize,
+    /// The host address of the translated load that faulted, for
+    /// [`enter::EXIT_FAULTED`].
+    fault_rip: usize,
 }
-
-/// The entry trampoline: calls block `code` (Cranelift's `tail`
-/// convention, so blocks can tail-call each other) as `(cpu, ctx,
-/// remaining)` and returns its exit code.
-type EnterFn = unsafe extern "C" fn(*mut CpuState, *mut JitContext, usize, u64) -> u32;
 
 /// How a [`Jit`] works; [`JitConfig::default`] is what `hbft run` uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -200,6 +217,9 @@ pub struct JitStats {
     pub cache_flushes: u64,
     /// Guest code pages whose translations were dropped.
     pub invalidated_pages: u64,
+    /// Translated loads that faulted on the host, whose blocks were run
+    /// again in the interpreter.
+    pub host_faults: u64,
 }
 
 /// Guest blocks to host code with Cranelift.
@@ -248,11 +268,18 @@ impl Compiler {
         slots: u64,
     ) -> Option<(&[u8], block::BlockInfo)> {
         let first = block::fetch(mem, pc)?;
-        self.ctx.clear();
-        self.ctx.func.signature = self.signature.clone();
-        let b = FunctionBuilder::new(&mut self.ctx.func, &mut self.builder);
-        let lower = Lower::new(b, pc, icount, memory, self.isa.frontend_config(), slots);
-        let info = block::translate(lower, mem, pc, first);
+        let mut memory = memory;
+        let info = loop {
+            self.ctx.clear();
+            self.ctx.func.signature = self.signature.clone();
+            let b = FunctionBuilder::new(&mut self.ctx.func, &mut self.builder);
+            let lower = Lower::new(b, pc, icount, memory, self.isa.frontend_config(), slots);
+            let info = block::translate(lower, mem, pc, first);
+            if info.restartable || !memory.loads_fault {
+                break info;
+            }
+            memory.loads_fault = false;
+        };
         self.finish().map(|code| (code, info))
     }
 
@@ -272,29 +299,6 @@ impl Compiler {
             },
         };
         Compiled { pc: request.pc, code: Some((code.to_vec(), info.slots)), next_page_word }
-    }
-
-    /// The entry trampoline ([`EnterFn`]).
-    fn trampoline(&mut self) -> Option<&[u8]> {
-        self.ctx.clear();
-        let mut sig = Signature::new(self.isa.default_call_conv());
-        sig.params.extend([AbiParam::new(types::I64); 4]);
-        sig.returns.push(AbiParam::new(types::I32));
-        self.ctx.func.signature = sig;
-        let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.builder);
-        let entry = b.create_block();
-        b.append_block_params_for_function_params(entry);
-        b.switch_to_block(entry);
-        b.seal_block(entry);
-        let &[cpu, ctx, code, remaining] = b.block_params(entry) else {
-            unreachable!("four parameters declared")
-        };
-        let block_sig = b.import_signature(self.signature.clone());
-        let call = b.ins().call_indirect(block_sig, code, &[cpu, ctx, remaining]);
-        let exit = b.inst_results(call)[0];
-        b.ins().return_(&[exit]);
-        b.finalize(self.isa.frontend_config());
-        self.finish()
     }
 
     /// Compiles the function built in the context.
@@ -332,7 +336,6 @@ pub struct Jit {
     interp: Interpreter,
     cache: CodeCache,
     translator: Translator,
-    enter: EnterFn,
     config: JitConfig,
     ctx: Box<JitContext>,
     /// Times each untranslated block address was reached.
@@ -342,6 +345,9 @@ pub struct Jit {
     stats: JitStats,
     /// The cached blocks access data through a [`DataTlb`].
     data_tlb: bool,
+    /// The cached blocks load without permission tests, relying on the
+    /// memory's unreadable pages faulting on the host.
+    loads_fault: bool,
     /// `/tmp/perf-PID.map`, when `HBFT_PERF_MAP` is set: names translated
     /// blocks by guest address for `perf report`.
     perf_map: Option<std::io::LineWriter<std::fs::File>>,
@@ -349,17 +355,10 @@ pub struct Jit {
 
 impl Jit {
     pub fn new(config: JitConfig) -> Result<Jit, JitError> {
-        let mut compiler = Compiler::new()?;
-        let mut cache = CodeCache::new(config.cache_bytes).map_err(JitError::CodeCache)?;
-        let trampoline = compiler
-            .trampoline()
-            .ok_or_else(|| JitError::Host("cannot compile the entry trampoline".into()))?;
-        let at = cache
-            .insert_permanent(trampoline)
-            .map_err(|cache::Full| JitError::Host("code cache too small".into()))?;
-        // SAFETY: the trampoline was compiled with the EnterFn signature
-        // and stays in the region for the JIT's lifetime.
-        let enter = unsafe { std::mem::transmute::<usize, EnterFn>(at) };
+        let compiler = Compiler::new()?;
+        let cache = CodeCache::new(config.cache_bytes).map_err(JitError::CodeCache)?;
+        enter::install_fault_handler().map_err(|e| JitError::Host(format!("cannot install the fault handler: {e}")))?;
+        let code = cache.code_range();
         let translator = if config.background {
             Translator::Background(Worker::start(compiler).map_err(JitError::Worker)?)
         } else {
@@ -377,15 +376,19 @@ impl Jit {
                 fast_table: cache.fast_table(),
                 exit_slot: 0,
                 data_tlb: std::ptr::null(),
+                saved_rsp: 0,
+                code_start: code.start,
+                code_end: code.end,
+                fault_rip: 0,
             }),
             cache,
             translator,
-            enter,
             heat: HashMap::new(),
             in_flight: HashMap::new(),
             config,
             stats: JitStats::default(),
             data_tlb: false,
+            loads_fault: false,
             perf_map: std::env::var_os("HBFT_PERF_MAP").and_then(|_| {
                 let path = format!("/tmp/perf-{}.map", std::process::id());
                 std::fs::File::create(path).ok().map(std::io::LineWriter::new)
@@ -435,8 +438,9 @@ impl Jit {
         self.ctx.data_tlb = mem.data_tlb();
         // Blocks access data one way or the other: keep only those of
         // the way this memory asks for.
-        if self.data_tlb != !self.ctx.data_tlb.is_null() {
-            self.data_tlb = !self.data_tlb;
+        let path = (!self.ctx.data_tlb.is_null(), mem.unreadable_pages_fault());
+        if (self.data_tlb, self.loads_fault) != path {
+            (self.data_tlb, self.loads_fault) = path;
             self.cache.flush();
             // The decodings kept may have been marked in another memory.
             for &page in self.interp.code_pages_mut().pages() {
@@ -488,13 +492,17 @@ impl Jit {
             // signature, entered through the trampoline; the context points
             // at `mem`'s tables, which outlive this call, and at the cache's
             // table and slots, which change only between blocks.
-            let exit = unsafe { (self.enter)(cpu, &mut *self.ctx, code, stop_at - cpu.retired) };
+            let exit = unsafe { enter::enter(cpu, &mut *self.ctx, code, stop_at - cpu.retired) };
             if self.config.icount {
                 cpu.retired = stop_at - self.ctx.remaining;
             }
             match exit {
                 EXIT_NOFIT => return self.interpret(cpu, mem, stop_at - cpu.retired),
                 EXIT_REEXECUTE => match self.interpret(cpu, mem, 1) {
+                    Exit::Budget => {}
+                    exit => return exit,
+                },
+                enter::EXIT_FAULTED => match self.restart_faulted(cpu, mem, stop_at) {
                     Exit::Budget => {}
                     exit => return exit,
                 },
@@ -508,6 +516,23 @@ impl Jit {
                 }
             }
         }
+    }
+
+    /// Runs the block whose load faulted on the host again in the
+    /// interpreter, from its entry: its blocks load without permission
+    /// tests only before any store of theirs and, looping, only if they
+    /// store nothing, so the CPU state still holds the block's entry state
+    /// and the context the budget it was entered with, and memory is as it
+    /// was. The interpreter then faults exactly where the guest does.
+    fn restart_faulted<M: FlatMemory>(&mut self, cpu: &mut CpuState, mem: &mut M, stop_at: u64) -> Exit {
+        let Some(pc) = self.cache.block_containing(self.ctx.fault_rip) else {
+            unreachable!("a fault in the code region lies in a block")
+        };
+        self.stats.host_faults += 1;
+        cpu.iaoq_front = pc;
+        cpu.iaoq_back = pc.wrapping_add(4);
+        cpu.psw_n = 0;
+        self.interpret(cpu, mem, stop_at - cpu.retired)
     }
 
     /// Interprets from a block entry whose block is not translated, up to
@@ -620,7 +645,7 @@ impl Jit {
             pc,
             code: CodeSnapshot::take(mem, pc),
             icount: self.config.icount,
-            memory: MemoryPath { data_tlb: self.data_tlb, dirty },
+            memory: MemoryPath { data_tlb: self.data_tlb, loads_fault: self.loads_fault && !self.data_tlb, dirty },
             slots: self.cache.slot_address(slots),
             slot_count: SLOTS_PER_TRANSLATION,
             wanted,
