@@ -4,7 +4,10 @@
 //! Guest address `a` lives at host address `host_base() + a`. Pages the guest
 //! has mapped and may read are host read-write (whatever the guest's write
 //! permission); all other pages are host `PROT_NONE`, so a translated load
-//! from them faults on the host (`unreadable_pages_fault`). The guest
+//! from them faults on the host (`unreadable_pages_fault`). The runtime's
+//! own accesses to a mapped page the guest may not read (a store to a
+//! write-only page, a fetch from an execute-only one, the loader's copies,
+//! `page_bytes`) open it for the access. The guest
 //! protection of page `a >> 12` is the byte `perm_table()[a >> 12]`:
 //!
 //! | bit | constant       | meaning                                   |
@@ -285,20 +288,42 @@ impl AddressSpace {
         if index >= PAGE_COUNT || self.perms[index] & PERM_MAPPED == 0 {
             return None;
         }
-        let at = self.host(page << PAGE_SHIFT);
         // SAFETY: mapped readable pages are host-readable and lie inside the
         // reservation; an unreadable one is opened to reads for the copy.
-        unsafe {
-            let bytes = std::slice::from_raw_parts(at, PAGE_SIZE as usize);
-            if self.perms[index] & PERM_READ != 0 {
-                return Some(Cow::Borrowed(bytes));
-            }
-            let page = PAGE_SIZE as usize;
-            let opened = libc::mprotect(at.cast(), page, libc::PROT_READ);
-            assert_eq!(opened, 0, "mprotect of a reserved page: {}", std::io::Error::last_os_error());
-            let copy = bytes.to_vec();
-            libc::mprotect(at.cast(), page, libc::PROT_NONE);
-            Some(Cow::Owned(copy))
+        let bytes = unsafe { std::slice::from_raw_parts(self.host(page << PAGE_SHIFT), PAGE_SIZE as usize) };
+        if self.perms[index] & PERM_READ != 0 {
+            return Some(Cow::Borrowed(bytes));
+        }
+        self.set_host_protection(page, libc::PROT_READ);
+        let copy = bytes.to_vec();
+        self.set_host_protection(page, libc::PROT_NONE);
+        Some(Cow::Owned(copy))
+    }
+
+    /// Changes the host protection of one mapped page, for the runtime's
+    /// own accesses to a page the guest may not read (host `PROT_NONE`).
+    fn set_host_protection(&self, page: u32, prot: libc::c_int) {
+        // SAFETY: the page lies inside our own reservation.
+        let done = unsafe { libc::mprotect(self.host(page << PAGE_SHIFT).cast(), PAGE_SIZE as usize, prot) };
+        // Only the kernel's mapping limit can refuse this, and a guest page
+        // the runtime cannot reach is not recoverable.
+        assert_eq!(done, 0, "mprotect of a reserved page: {}", std::io::Error::last_os_error());
+    }
+
+    /// Copies `bytes` to guest `at`, within one mapped page; a page the
+    /// guest may not read (a write-only one, or the loader's) is host
+    /// `PROT_NONE` and opened for the copy.
+    fn write_host(&mut self, at: u32, bytes: &[u8]) {
+        let page = at >> PAGE_SHIFT;
+        self.mark_dirty(page);
+        let closed = self.perms[page as usize] & PERM_READ == 0;
+        if closed {
+            self.set_host_protection(page, libc::PROT_READ | libc::PROT_WRITE);
+        }
+        // SAFETY: the bytes stay inside one mapped page, now host-writable.
+        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.host(at), bytes.len()) };
+        if closed {
+            self.set_host_protection(page, libc::PROT_NONE);
         }
     }
 
@@ -543,16 +568,26 @@ impl AddressSpace {
     #[inline(always)]
     fn load<const N: usize>(&self, addr: u32, need: u8, access: Access) -> Result<[u8; N], MemFault> {
         self.check(addr, N as u32, need, access)?;
-        // SAFETY: the aligned N-byte access stays in one mapped page.
-        Ok(unsafe { self.host(addr).cast::<[u8; N]>().read() })
+        let page = addr >> PAGE_SHIFT;
+        // An instruction fetch from a page the guest may execute but not
+        // read (host `PROT_NONE`) opens it for the read.
+        let closed = self.perms[page as usize] & PERM_READ == 0;
+        if closed {
+            self.set_host_protection(page, libc::PROT_READ);
+        }
+        // SAFETY: the aligned N-byte access stays in one mapped page, now
+        // host-readable.
+        let bytes = unsafe { self.host(addr).cast::<[u8; N]>().read() };
+        if closed {
+            self.set_host_protection(page, libc::PROT_NONE);
+        }
+        Ok(bytes)
     }
 
     #[inline(always)]
     fn store<const N: usize>(&mut self, addr: u32, bytes: [u8; N]) -> Result<(), MemFault> {
         self.check(addr, N as u32, PERM_WRITE, Access::Write)?;
-        self.mark_dirty(addr >> PAGE_SHIFT);
-        // SAFETY: the aligned N-byte access stays in one mapped page.
-        unsafe { self.host(addr).cast::<[u8; N]>().write(bytes) };
+        self.write_host(addr, &bytes);
         Ok(())
     }
 
@@ -566,9 +601,7 @@ impl AddressSpace {
             }
             self.check_page(at, need, access)?;
             let chunk = ((PAGE_SIZE - (at & (PAGE_SIZE - 1))) as usize).min(data.len() - done);
-            self.mark_dirty(at >> PAGE_SHIFT);
-            // SAFETY: the chunk stays inside one mapped page.
-            unsafe { std::ptr::copy_nonoverlapping(data[done..].as_ptr(), self.host(at), chunk) };
+            self.write_host(at, &data[done..done + chunk]);
             done += chunk;
         }
         Ok(())

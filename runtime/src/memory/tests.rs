@@ -32,6 +32,28 @@ fn faults_name_the_address_and_kind() {
     assert_eq!(mem.protect(0x2000, 0x2000, PERM_READ), Err(MapError::NotMapped { addr: 0x3000 }));
 }
 
+/// Pages the guest may not read are host `PROT_NONE` (translated loads
+/// fault on them), yet the guest's stores to a write-only page, the
+/// loader's copies into any mapped page and `page_bytes` reach them.
+#[test]
+fn pages_the_guest_may_not_read_can_still_be_written_and_inspected() {
+    let mut mem = space();
+    mem.map_fixed(0x3000, 0x2000, PERM_WRITE).unwrap();
+    mem.write_u32(0x3000, 0x1122_3344).unwrap();
+    mem.write_bytes(0x3ffe, &[5, 6, 7, 8]).unwrap();
+    assert_eq!(mem.read_u32(0x3000), Err(MemFault::Protection { addr: 0x3000, access: Access::Read }));
+    mem.protect(0x3000, 0x2000, 0).unwrap();
+    mem.load_bytes(0x3004, &[9]).unwrap();
+    assert_eq!(mem.write_u8(0x3008, 1), Err(MemFault::Protection { addr: 0x3008, access: Access::Write }));
+    assert_eq!(mem.page_bytes(3).unwrap()[..5], [0x11, 0x22, 0x33, 0x44, 9]);
+    mem.protect(0x3000, 0x2000, PERM_EXEC).unwrap();
+    assert_eq!(mem.fetch(0x3000), Ok(0x1122_3344));
+    assert_eq!(mem.read_u32(0x3000), Err(MemFault::Protection { addr: 0x3000, access: Access::Read }));
+    mem.protect(0x3000, 0x2000, PERM_READ).unwrap();
+    assert_eq!(mem.read_u32(0x3ffc), Ok(0x0000_0506));
+    assert_eq!(mem.read_u16(0x4000), Ok(0x0708));
+}
+
 #[test]
 fn bulk_copies_cross_pages_and_report_the_first_bad_byte() {
     let mut mem = space();
