@@ -442,3 +442,23 @@ pub enum Insn {
     /// push "no mispredict", when `r` = r0).
     PushBts { r: Gr },
 }
+
+impl Insn {
+    /// Whether the instruction may change the flow of control: a delay
+    /// slot follows it (the branch-target-stack operations in the branch
+    /// opcode space only hint).
+    pub fn may_branch(&self) -> bool {
+        matches!(
+            self,
+            Insn::BranchLink { .. }
+                | Insn::Blr { .. }
+                | Insn::Bv { .. }
+                | Insn::Bve { .. }
+                | Insn::Be { .. }
+                | Insn::CmpBranch { .. }
+                | Insn::AddBranch { .. }
+                | Insn::Bb { .. }
+                | Insn::MovBranch { .. }
+        )
+    }
+}

@@ -31,22 +31,6 @@ pub(super) const MAX_BLOCK_INSNS: u32 = 64;
 /// Most side exits in one block; a branch that would need another ends it.
 pub(super) const MAX_SIDE_EXITS: u32 = 6;
 
-/// Whether `insn` may change the flow of control (a delay slot follows).
-fn is_branch(insn: &Insn) -> bool {
-    matches!(
-        insn,
-        Insn::BranchLink { .. }
-            | Insn::Blr { .. }
-            | Insn::Bv { .. }
-            | Insn::Bve { .. }
-            | Insn::Be { .. }
-            | Insn::CmpBranch { .. }
-            | Insn::AddBranch { .. }
-            | Insn::Bb { .. }
-            | Insn::MovBranch { .. }
-    )
-}
-
 /// The decoded instruction at `pc`, if it can be fetched and decoded.
 pub(super) fn fetch<M: GuestMemory>(mem: &M, pc: u32) -> Option<Insn> {
     decode(mem.fetch(pc).ok()?).ok()
@@ -106,7 +90,7 @@ pub(super) fn translate<M: GuestMemory>(mut l: Lower<'_>, mem: &M, start: u32, f
             let back = branch.is_none().then(|| pc.wrapping_add(4));
             let side_exit = match branch.is_none() && side_exits < MAX_SIDE_EXITS {
                 false => SideExits::Never,
-                true if fetch(mem, pc.wrapping_add(4)).is_some_and(|slot| is_branch(&slot)) => SideExits::AlsoConditional,
+                true if fetch(mem, pc.wrapping_add(4)).is_some_and(|slot| slot.may_branch()) => SideExits::AlsoConditional,
                 true => SideExits::WhenRun,
             };
             let t = l.insn(&this, pc, maybe_nullified, back, side_exit);
