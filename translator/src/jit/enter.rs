@@ -92,13 +92,14 @@ pub(super) unsafe fn enter(cpu: *mut CpuState, ctx: *mut JitContext, code: usize
     exit
 }
 
-/// The SIGSEGV action installed before ours, to which other faults go.
-static PREVIOUS: OnceLock<libc::sigaction> = OnceLock::new();
+/// The SIGSEGV action installed before ours, to which other faults go, or
+/// the error (errno) that kept ours from being installed.
+static PREVIOUS: OnceLock<Result<libc::sigaction, i32>> = OnceLock::new();
 
-/// Installs the fault handler (once per process).
+/// Installs the fault handler (once per process; a failure is reported to
+/// every caller).
 pub(super) fn install_fault_handler() -> std::io::Result<()> {
-    let mut result = Ok(());
-    PREVIOUS.get_or_init(|| {
+    let installed = PREVIOUS.get_or_init(|| {
         // SAFETY: plain sigaction calls with initialised structures; the
         // handler only touches the running thread's context.
         unsafe {
@@ -107,13 +108,13 @@ pub(super) fn install_fault_handler() -> std::io::Result<()> {
             action.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
             libc::sigemptyset(&mut action.sa_mask);
             let mut previous: libc::sigaction = std::mem::zeroed();
-            if libc::sigaction(libc::SIGSEGV, &action, &mut previous) != 0 {
-                result = Err(std::io::Error::last_os_error());
+            match libc::sigaction(libc::SIGSEGV, &action, &mut previous) {
+                0 => Ok(previous),
+                _ => Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(0)),
             }
-            previous
         }
     });
-    result
+    installed.as_ref().map(|_| ()).map_err(|&errno| std::io::Error::from_raw_os_error(errno))
 }
 
 extern "C" fn on_segv(signal: libc::c_int, info: *mut libc::siginfo_t, context: *mut libc::c_void) {
@@ -140,7 +141,7 @@ extern "C" fn on_segv(signal: libc::c_int, info: *mut libc::siginfo_t, context: 
 /// Hands a fault that is not ours to the previous action; the default one
 /// is restored so that the faulting instruction, run again, gets it.
 unsafe fn forward(signal: libc::c_int, info: *mut libc::siginfo_t, context: *mut libc::c_void) {
-    let Some(previous) = PREVIOUS.get() else { return };
+    let Some(Ok(previous)) = PREVIOUS.get() else { return };
     let handler = previous.sa_sigaction;
     // SAFETY: the previous action was installed for this signal with these
     // argument conventions.
