@@ -288,43 +288,50 @@ impl AddressSpace {
         if index >= PAGE_COUNT || self.perms[index] & PERM_MAPPED == 0 {
             return None;
         }
-        // SAFETY: mapped readable pages are host-readable and lie inside the
-        // reservation; an unreadable one is opened to reads for the copy.
+        // SAFETY: the page is mapped and lies inside the reservation; it is
+        // host-readable, or opened to reads for the copy.
         let bytes = unsafe { std::slice::from_raw_parts(self.host(page << PAGE_SHIFT), PAGE_SIZE as usize) };
         if self.perms[index] & PERM_READ != 0 {
             return Some(Cow::Borrowed(bytes));
         }
-        self.set_host_protection(page, libc::PROT_READ);
-        let copy = bytes.to_vec();
-        self.set_host_protection(page, libc::PROT_NONE);
-        Some(Cow::Owned(copy))
+        Some(Cow::Owned(self.with_page_open(page, libc::PROT_READ, || bytes.to_vec())))
     }
 
-    /// Changes the host protection of one mapped page, for the runtime's
-    /// own accesses to a page the guest may not read (host `PROT_NONE`).
-    fn set_host_protection(&self, page: u32, prot: libc::c_int) {
-        // SAFETY: the page lies inside our own reservation.
-        let done = unsafe { libc::mprotect(self.host(page << PAGE_SHIFT).cast(), PAGE_SIZE as usize, prot) };
+    /// Sets the host protection of `count` pages from `first`.
+    fn host_protect(&self, first: u32, count: u32, prot: libc::c_int) -> std::io::Result<()> {
+        // SAFETY: the range lies inside our own reservation.
+        let done = unsafe { libc::mprotect(self.host(first << PAGE_SHIFT).cast(), (count as usize) << PAGE_SHIFT, prot) };
+        if done != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// Runs `access` on mapped page `page` with the host protection `prot`
+    /// while it lasts if the guest may not read the page (host
+    /// `PROT_NONE`): the runtime's own accesses to such pages.
+    fn with_page_open<R>(&self, page: u32, prot: libc::c_int, access: impl FnOnce() -> R) -> R {
+        if self.perms[page as usize] & PERM_READ != 0 {
+            return access();
+        }
         // Only the kernel's mapping limit can refuse this, and a guest page
         // the runtime cannot reach is not recoverable.
-        assert_eq!(done, 0, "mprotect of a reserved page: {}", std::io::Error::last_os_error());
+        let open = |prot| self.host_protect(page, 1, prot).expect("mprotect of a reserved page");
+        open(prot);
+        let result = access();
+        open(libc::PROT_NONE);
+        result
     }
 
-    /// Copies `bytes` to guest `at`, within one mapped page; a page the
-    /// guest may not read (a write-only one, or the loader's) is host
-    /// `PROT_NONE` and opened for the copy.
+    /// Copies `bytes` to guest `at`, within one mapped page (opened for the
+    /// copy if the guest may not read it: a write-only page, or the
+    /// loader's).
     fn write_host(&mut self, at: u32, bytes: &[u8]) {
-        let page = at >> PAGE_SHIFT;
-        self.mark_dirty(page);
-        let closed = self.perms[page as usize] & PERM_READ == 0;
-        if closed {
-            self.set_host_protection(page, libc::PROT_READ | libc::PROT_WRITE);
-        }
-        // SAFETY: the bytes stay inside one mapped page, now host-writable.
-        unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.host(at), bytes.len()) };
-        if closed {
-            self.set_host_protection(page, libc::PROT_NONE);
-        }
+        self.mark_dirty(at >> PAGE_SHIFT);
+        // SAFETY: the bytes stay inside one mapped page, host-writable
+        // while they are copied.
+        let copy = || unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.host(at), bytes.len()) };
+        self.with_page_open(at >> PAGE_SHIFT, libc::PROT_READ | libc::PROT_WRITE, copy);
     }
 
     /// Maps zero-filled pages at `addr` (page-aligned), replacing whatever
@@ -503,11 +510,7 @@ impl AddressSpace {
     /// otherwise none.
     fn set_perms(&mut self, first: u32, count: u32, perms: u8) -> Result<(), MapError> {
         let prot = if perms & PERM_READ != 0 { libc::PROT_READ | libc::PROT_WRITE } else { libc::PROT_NONE };
-        // SAFETY: the range lies inside our own reservation.
-        let done = unsafe { libc::mprotect(self.host(first << PAGE_SHIFT).cast(), (count as usize) << PAGE_SHIFT, prot) };
-        if done != 0 {
-            return Err(MapError::Host(std::io::Error::last_os_error().raw_os_error().unwrap_or(0)));
-        }
+        self.host_protect(first, count, prot).map_err(|e| MapError::Host(e.raw_os_error().unwrap_or(0)))?;
         self.host_writes.note(first << PAGE_SHIFT, u64::from(count) << PAGE_SHIFT);
         self.perms[first as usize..(first + count) as usize].fill(perms);
         for page in first..first + count {
@@ -568,20 +571,11 @@ impl AddressSpace {
     #[inline(always)]
     fn load<const N: usize>(&self, addr: u32, need: u8, access: Access) -> Result<[u8; N], MemFault> {
         self.check(addr, N as u32, need, access)?;
-        let page = addr >> PAGE_SHIFT;
-        // An instruction fetch from a page the guest may execute but not
-        // read (host `PROT_NONE`) opens it for the read.
-        let closed = self.perms[page as usize] & PERM_READ == 0;
-        if closed {
-            self.set_host_protection(page, libc::PROT_READ);
-        }
-        // SAFETY: the aligned N-byte access stays in one mapped page, now
-        // host-readable.
-        let bytes = unsafe { self.host(addr).cast::<[u8; N]>().read() };
-        if closed {
-            self.set_host_protection(page, libc::PROT_NONE);
-        }
-        Ok(bytes)
+        // SAFETY: the aligned N-byte access stays in one mapped page,
+        // host-readable while it is read (an instruction fetch from a page
+        // the guest may execute but not read opens it).
+        let read = || unsafe { self.host(addr).cast::<[u8; N]>().read() };
+        Ok(self.with_page_open(addr >> PAGE_SHIFT, libc::PROT_READ, read))
     }
 
     #[inline(always)]
