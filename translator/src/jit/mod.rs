@@ -80,8 +80,8 @@
 //! enforced inside translated code, so a run returns only on events.
 
 mod block;
-mod enter;
 mod cache;
+mod enter;
 mod lower;
 mod worker;
 
@@ -720,7 +720,6 @@ fn drop_pages(cache: &mut CodeCache, in_flight: &mut HashMap<u32, InFlight>, sta
 fn next_page(pc: u32) -> u32 {
     (pc & !(PAGE_SIZE - 1)).wrapping_add(PAGE_SIZE)
 }
-
 
 impl<M: FlatMemory> Engine<M> for Jit {
     fn run(&mut self, cpu: &mut CpuState, mem: &mut M, budget: u64) -> Exit {
