@@ -1020,7 +1020,7 @@ impl<'f> Lower<'f> {
     /// interpreter from its entry, whose state no store has changed yet
     /// (`Jit::restart_faulted`).
     fn load_access(&mut self, addr: Value, size: u32) -> (Value, MemFlagsData) {
-        if !self.memory.loads_fault || self.stored {
+        if self.memory.data_tlb || !self.memory.loads_fault || self.stored {
             return (self.guest_access(addr, size, perm::READ, false).0, guest_flags());
         }
         self.unchecked_loads = true;

@@ -645,7 +645,7 @@ impl Jit {
             pc,
             code: CodeSnapshot::take(mem, pc),
             icount: self.config.icount,
-            memory: MemoryPath { data_tlb: self.data_tlb, loads_fault: self.loads_fault && !self.data_tlb, dirty },
+            memory: MemoryPath { data_tlb: self.data_tlb, loads_fault: self.loads_fault, dirty },
             slots: self.cache.slot_address(slots),
             slot_count: SLOTS_PER_TRANSLATION,
             wanted,
