@@ -1,10 +1,11 @@
-//! Translated loads that rely on the host's page protection
-//! (`FlatMemory::unreadable_pages_fault`) stop exactly where the
-//! interpreter does — same exit, CPU state, retired count and memory — in
-//! straight-line blocks and in loops without stores (restarted from the
-//! block's entry), and after stores and in storing loops (which keep the
-//! permission test), for unmapped pages and for mapped pages the guest may
-//! not read.
+//! Translated loads and stores that rely on the host's page protection
+//! (`FlatMemory::unreadable_pages_fault` and `unwritable_pages_fault`, as
+//! user mode sets it up) stop exactly where the interpreter does — same
+//! exit, CPU state, retired count and memory — in straight-line blocks and
+//! in loops without stores (restarted from the block's entry), and after a
+//! store that may change what an earlier load read and in storing loops
+//! (which keep the permission test), for unmapped pages, mapped pages the
+//! guest may not read or write, and pages holding code.
 
 use hbft_runtime::memory::{AddressSpace, Layout, PERM_READ, PERM_RWX, PERM_WRITE};
 use hbft_translator::interp::{Exit, Interpreter};
@@ -27,9 +28,27 @@ const LOADING_LOOP: [u32; 4] = [0x0c80_1083, 0xacff_3fed, 0x3484_0008, 0];
 const COUNTING_LOOP: [u32; 7] = [0x0c80_1086, 0x0ca0_1083, 0x3463_0002, 0x0ca3_1280, 0xacff_3fd5, 0x3484_0008, 0];
 /// `stw %r3,0(%r5); ldw 0(%r4),%r6; break`.
 const STORE_THEN_LOAD: [u32; 3] = [0x0ca3_1280, 0x0c80_1086, 0];
+/// `stw %r3,0(%r5); stw %r3,0(%r4); break`.
+const TWO_STORES: [u32; 3] = [0x0ca3_1280, 0x0c83_1280, 0];
+/// `ldw 0(%r5),%r3; ldo 1(%r3),%r3; stw %r3,0(%r5)`: counts in memory,
+/// which a restart from the block's entry would count again.
+const COUNT: [u32; 3] = [0x0ca0_1083, 0x3463_0002, 0x0ca3_1280];
+/// `ldw 0(%r5),%r3; ldo 1(%r3),%r3; stw %r3,4(%r5)`: stores beside what it
+/// loaded, which a restart redoes exactly.
+const COUNT_BESIDE: [u32; 3] = [0x0ca0_1083, 0x3463_0002, 0x0ca3_1288];
+/// `stw %r4,0(%r4)`, `ldw 0(%r4),%r6`, `break`.
+const STORE_R4: u32 = 0x0c83_1280;
+const LOAD_R4: u32 = 0x0c80_1086;
+const BREAK: u32 = 0;
+/// `stw %r3,8(%r5); nop; break`: with `%r5` at its start, replaces its own
+/// `break`.
+const SELF_MODIFYING: [u32; 3] = [0x0ca3_1290, 0x0800_0240, 0];
+/// `break 1,2`.
+const BREAK_1_2: u32 = 0x0000_4001;
 
 fn memory(code: &[u32]) -> AddressSpace {
     let mut mem = AddressSpace::new(Layout::linux_parisc32(1 << 20)).expect("address space");
+    mem.fault_unwritable_pages().expect("host protection");
     mem.map_fixed(CODE, 0x1000, PERM_RWX).unwrap();
     for (i, &word) in code.iter().enumerate() {
         mem.write_u32(CODE + 4 * i as u32, word).unwrap();
@@ -42,7 +61,8 @@ fn memory(code: &[u32]) -> AddressSpace {
 }
 
 fn translating_jit() -> Jit {
-    Jit::new(JitConfig { hot: 1, background: false, ..JitConfig::default() }).expect("JIT")
+    // As `hbft run` (stores mark no dirty pages).
+    Jit::new(JitConfig { hot: 1, background: false, dirty_pages: false, ..JitConfig::default() }).expect("JIT")
 }
 
 /// Runs `code` from its start with `budget` under the interpreter and the
@@ -60,7 +80,7 @@ fn run_both(code: &[u32], prepare: impl Fn(&mut AddressSpace), setup: impl Fn(&m
     let exit_j = jit.run(&mut cpu_j, &mut mem_j, budget);
     assert_eq!(exit_j, exit_i, "exit, budget {budget}");
     assert_eq!(cpu_j, cpu_i, "CPU state, budget {budget}");
-    for page in [DATA >> 12, NEXT >> 12] {
+    for page in [CODE >> 12, DATA >> 12, NEXT >> 12] {
         assert!(mem_j.page_bytes(page) == mem_i.page_bytes(page), "memory of page {page:#x}, budget {budget}");
     }
     (exit_j, jit.stats().host_faults)
@@ -124,7 +144,7 @@ fn a_loop_without_stores_faults_in_the_pass_the_interpreter_does_for_every_budge
 }
 
 #[test]
-fn loads_after_a_store_keep_the_permission_test() {
+fn a_load_after_a_store_no_earlier_load_read_relies_on_the_host() {
     let setup = |cpu: &mut CpuState| {
         cpu.gr[3] = 0x1234_5678;
         cpu.gr[4] = NEXT + 4;
@@ -132,7 +152,76 @@ fn loads_after_a_store_keep_the_permission_test() {
     };
     let (exit, host_faults) = run_both(&STORE_THEN_LOAD, |_| {}, setup, 100);
     assert_eq!(exit, unmapped_read(NEXT + 4));
-    assert_eq!(host_faults, 0, "the store came first: the load was tested");
+    assert_eq!(host_faults, 1, "the restart stores the same value again");
+}
+
+/// Sets up the counting blocks: the counter at `DATA + 0x20`, `%r4` at `at`.
+fn counting_at(at: u32) -> impl Fn(&mut CpuState) {
+    move |cpu: &mut CpuState| {
+        cpu.gr[4] = at;
+        cpu.gr[5] = DATA + 0x20;
+    }
+}
+
+#[test]
+fn a_load_after_a_store_that_may_change_what_an_earlier_load_read_keeps_its_test() {
+    let code = [COUNT[0], COUNT[1], COUNT[2], LOAD_R4, BREAK];
+    let (exit, host_faults) = run_both(&code, |_| {}, counting_at(NEXT + 4), 100);
+    assert_eq!(exit, unmapped_read(NEXT + 4));
+    assert_eq!(host_faults, 0, "a restart would count twice");
+}
+
+#[test]
+fn a_store_to_a_page_the_guest_may_not_write_is_a_protection_fault() {
+    let read_only = |mem: &mut AddressSpace| mem.map_fixed(NEXT, 0x1000, PERM_READ).unwrap();
+    let setup = |cpu: &mut CpuState| {
+        cpu.gr[3] = 0x1234_5678;
+        cpu.gr[4] = NEXT + 8;
+        cpu.gr[5] = DATA + 0x20;
+    };
+    let (exit, host_faults) = run_both(&TWO_STORES, read_only, setup, 100);
+    assert_eq!(exit, Exit::Fault(MemFault::Protection { addr: NEXT + 8, access: Access::Write }));
+    assert_eq!(host_faults, 1, "the first store is redone with the same value");
+    let (exit, host_faults) = run_both(&TWO_STORES, |_| {}, setup, 100);
+    assert_eq!(exit, Exit::Fault(MemFault::Unmapped { addr: NEXT + 8, access: Access::Write }));
+    assert_eq!(host_faults, 1);
+}
+
+#[test]
+fn a_store_after_one_that_may_change_what_an_earlier_load_read_keeps_its_test() {
+    let read_only = |mem: &mut AddressSpace| mem.map_fixed(NEXT, 0x1000, PERM_READ).unwrap();
+    let fault = Exit::Fault(MemFault::Protection { addr: NEXT, access: Access::Write });
+    let code = [COUNT[0], COUNT[1], COUNT[2], STORE_R4, BREAK];
+    let (exit, host_faults) = run_both(&code, read_only, counting_at(NEXT), 100);
+    assert_eq!((exit, host_faults), (fault, 0), "a restart would count twice");
+    // Storing beside what it loaded, the block can restart.
+    let code = [COUNT_BESIDE[0], COUNT_BESIDE[1], COUNT_BESIDE[2], STORE_R4, BREAK];
+    let (exit, host_faults) = run_both(&code, read_only, counting_at(NEXT), 100);
+    assert_eq!((exit, host_faults), (fault, 1));
+}
+
+#[test]
+fn a_store_to_a_write_only_page_is_done_by_the_interpreter() {
+    let write_only = |mem: &mut AddressSpace| mem.map_fixed(NEXT, 0x1000, PERM_WRITE).unwrap();
+    let setup = |cpu: &mut CpuState| {
+        cpu.gr[3] = 0x1234_5678;
+        cpu.gr[4] = NEXT + 8;
+        cpu.gr[5] = DATA + 0x20;
+    };
+    let (exit, host_faults) = run_both(&TWO_STORES, write_only, setup, 100);
+    assert_eq!(exit, Exit::Break { im5: 0, im13: 0 });
+    assert_eq!(host_faults, 1);
+}
+
+#[test]
+fn a_store_into_translated_code_runs_the_new_code() {
+    let setup = |cpu: &mut CpuState| {
+        cpu.gr[3] = BREAK_1_2;
+        cpu.gr[5] = CODE;
+    };
+    let (exit, host_faults) = run_both(&SELF_MODIFYING, |_| {}, setup, 100);
+    assert_eq!(exit, Exit::Break { im5: 1, im13: 2 });
+    assert_eq!(host_faults, 1, "the page holding code was host read-only");
 }
 
 #[test]
@@ -161,4 +250,23 @@ fn an_unreadable_page_keeps_its_bytes() {
     assert_eq!(mem.read_u32(DATA), Err(MemFault::Protection { addr: DATA, access: Access::Read }));
     mem.protect(DATA, 0x1000, PERM_READ).unwrap();
     assert_eq!(mem.read_u32(DATA), Ok(DATA ^ 0x5a5a_5a5a));
+}
+
+#[test]
+fn a_page_whose_code_a_store_dropped_takes_stores_at_full_speed() {
+    let mut mem = memory(&TWO_STORES);
+    mem.map_fixed(NEXT, 0x1000, PERM_RWX).unwrap();
+    let mut jit = translating_jit();
+    // A block of the next page is translated: the page holds code.
+    let mut cpu = CpuState::at(NEXT);
+    assert_eq!(jit.run(&mut cpu, &mut mem, 100), Exit::Break { im5: 0, im13: 0 });
+    for run in 1..=2 {
+        let mut cpu = CpuState::at(CODE);
+        cpu.gr[3] = 0x1234_5678;
+        cpu.gr[4] = NEXT + 0x100;
+        cpu.gr[5] = NEXT + 0x104;
+        assert_eq!(jit.run(&mut cpu, &mut mem, 100), Exit::Break { im5: 0, im13: 0 });
+        assert_eq!(mem.read_u32(NEXT + 0x100), Ok(0x1234_5678));
+        assert_eq!(jit.stats().host_faults, 1, "run {run}: the first store dropped the page's code");
+    }
 }

@@ -4,10 +4,13 @@
 //! Guest address `a` lives at host address `host_base() + a`. Pages the guest
 //! has mapped and may read are host read-write (whatever the guest's write
 //! permission); all other pages are host `PROT_NONE`, so a translated load
-//! from them faults on the host (`unreadable_pages_fault`). The runtime's
-//! own accesses to a mapped page the guest may not read (a store to a
-//! write-only page, a fetch from an execute-only one, the loader's copies,
-//! `page_bytes`) open it for the access. The guest
+//! from them faults on the host (`unreadable_pages_fault`). After
+//! `fault_unwritable_pages`, readable pages the guest may not write, or
+//! that hold code, are host read-only, so a translated store to them faults
+//! too (`unwritable_pages_fault`). The runtime's own accesses to a page the
+//! host refuses (a store to a write-only or read-only page, a fetch from an
+//! execute-only one, the loader's copies, `page_bytes`) open it for the
+//! access. The guest
 //! protection of page `a >> 12` is the byte `perm_table()[a >> 12]`:
 //!
 //! | bit | constant       | meaning                                   |
@@ -151,6 +154,8 @@ pub struct AddressSpace {
     brk_start: u32,
     brk: u32,
     host_writes: HostWrites,
+    /// Pages the guest may not write, or that hold code, are host read-only.
+    unwritable_fault: bool,
 }
 
 // SAFETY: the reservation is owned exclusively by this value; guest bytes are
@@ -182,6 +187,7 @@ impl AddressSpace {
             brk_start: 0,
             brk: 0,
             host_writes: HostWrites::default(),
+            unwritable_fault: false,
         })
     }
 
@@ -298,6 +304,58 @@ impl AddressSpace {
     }
 
     /// Sets the host protection of `count` pages from `first`.
+    /// Makes the host refuse stores to the pages the guest may not write
+    /// or that hold code, from now on and for the pages mapped already
+    /// (see [`FlatMemory::unwritable_pages_fault`]).
+    pub fn fault_unwritable_pages(&mut self) -> std::io::Result<()> {
+        self.unwritable_fault = true;
+        let mut page = 0;
+        while (page as usize) < PAGE_COUNT {
+            let prot = self.host_prot(page);
+            let run = self.perms[page as usize..].iter().take_while(|&&p| p == self.perms[page as usize]).count() as u32;
+            if self.perms[page as usize] & PERM_MAPPED != 0 {
+                self.host_protect(page, run, prot)?;
+            }
+            page += run;
+        }
+        Ok(())
+    }
+
+    /// Sets or clears [`perm::CODE`] on page number `page` (if it is
+    /// mapped), and its host protection with it.
+    fn set_code(&mut self, page: u32, code: bool) {
+        if self.perms.get(page as usize).is_none_or(|p| p & PERM_MAPPED == 0) {
+            return;
+        }
+        let before = self.host_prot(page);
+        if code {
+            self.perms[page as usize] |= perm::CODE;
+        } else {
+            self.perms[page as usize] &= !perm::CODE;
+        }
+        let after = self.host_prot(page);
+        if after != before {
+            // As in `with_page_open`: only the mapping limit can refuse.
+            self.host_protect(page, 1, after).expect("mprotect of a reserved page");
+        }
+    }
+
+    /// The host protection of page number `page` (see the module documentation).
+    fn host_prot(&self, page: u32) -> libc::c_int {
+        self.host_prot_of(self.perms[page as usize])
+    }
+
+    /// The host protection of a page with permission byte `perms`.
+    fn host_prot_of(&self, perms: u8) -> libc::c_int {
+        if perms & PERM_READ == 0 {
+            libc::PROT_NONE
+        } else if self.unwritable_fault && (perms & PERM_WRITE == 0 || perms & perm::CODE != 0) {
+            libc::PROT_READ
+        } else {
+            libc::PROT_READ | libc::PROT_WRITE
+        }
+    }
+
     fn host_protect(&self, first: u32, count: u32, prot: libc::c_int) -> std::io::Result<()> {
         // SAFETY: the range lies inside our own reservation.
         let done = unsafe { libc::mprotect(self.host(first << PAGE_SHIFT).cast(), (count as usize) << PAGE_SHIFT, prot) };
@@ -308,18 +366,19 @@ impl AddressSpace {
     }
 
     /// Runs `access` on mapped page `page` with the host protection `prot`
-    /// while it lasts if the guest may not read the page (host
-    /// `PROT_NONE`): the runtime's own accesses to such pages.
+    /// added while it lasts if the host refuses it (see the module
+    /// documentation): the runtime's own accesses to such pages.
     fn with_page_open<R>(&self, page: u32, prot: libc::c_int, access: impl FnOnce() -> R) -> R {
-        if self.perms[page as usize] & PERM_READ != 0 {
+        let host = self.host_prot(page);
+        if host & prot == prot {
             return access();
         }
         // Only the kernel's mapping limit can refuse this, and a guest page
         // the runtime cannot reach is not recoverable.
         let open = |prot| self.host_protect(page, 1, prot).expect("mprotect of a reserved page");
-        open(prot);
+        open(host | prot);
         let result = access();
-        open(libc::PROT_NONE);
+        open(host);
         result
     }
 
@@ -509,7 +568,7 @@ impl AddressSpace {
     /// the host protection that goes with it: read-write if readable,
     /// otherwise none.
     fn set_perms(&mut self, first: u32, count: u32, perms: u8) -> Result<(), MapError> {
-        let prot = if perms & PERM_READ != 0 { libc::PROT_READ | libc::PROT_WRITE } else { libc::PROT_NONE };
+        let prot = self.host_prot_of(perms);
         self.host_protect(first, count, prot).map_err(|e| MapError::Host(e.raw_os_error().unwrap_or(0)))?;
         self.host_writes.note(first << PAGE_SHIFT, u64::from(count) << PAGE_SHIFT);
         self.perms[first as usize..(first + count) as usize].fill(perms);
@@ -680,10 +739,14 @@ impl FlatMemory for AddressSpace {
     fn unreadable_pages_fault(&self) -> bool {
         true
     }
+    fn unwritable_pages_fault(&self) -> bool {
+        self.unwritable_fault
+    }
     fn mark_code(&mut self, page: u32) {
-        if let Some(p) = self.perms.get_mut(page as usize).filter(|p| **p & PERM_MAPPED != 0) {
-            *p |= perm::CODE;
-        }
+        self.set_code(page, true);
+    }
+    fn clear_code(&mut self, page: u32) {
+        self.set_code(page, false);
     }
 }
 

@@ -255,6 +255,8 @@ impl UserMode {
             }
         };
         let mut mem = AddressSpace::new(Layout::linux_parisc32(STACK_MAX)).map_err(UserModeError::Memory)?;
+        // Translated stores may then skip their permission tests.
+        mem.fault_unwritable_pages().map_err(UserModeError::Memory)?;
         let argv: Vec<&[u8]> = config.argv.iter().map(Vec::as_slice).collect();
         let envp: Vec<&[u8]> = config.envp.iter().map(Vec::as_slice).collect();
         let execfn = config.argv.first().map_or(shown.as_bytes(), Vec::as_slice);

@@ -100,8 +100,9 @@ pub mod perm {
     /// [`super::FlatMemory::dirty_in_perms`] says it keeps this bit.
     pub const DIRTY: u8 = 16;
     /// An engine may hold code of the page: translated stores leave to the
-    /// interpreter (set by [`super::FlatMemory::mark_code`]; cleared only
-    /// with the page's other bits, by a mapping change, which also drops
+    /// interpreter (set by [`super::FlatMemory::mark_code`]; cleared by
+    /// [`super::FlatMemory::clear_code`] once a store has dropped the code,
+    /// and with the page's other bits by a mapping change, which also drops
     /// the engines' code there).
     pub const CODE: u8 = 32;
 }
@@ -109,7 +110,8 @@ pub mod perm {
 /// Guest memory laid out flat in the host, so translated code can access it
 /// inline: guest address `a` lives at `host_base() + a`, the permission
 /// byte of page `a >> 12` is `perm_table()[a >> 12]` (bits in [`perm`]),
-/// every mapped readable page is host-readable and -writable, and a store must set
+/// every mapped readable page is host-readable, every one the guest may
+/// also write and that holds no code host-writable, and a store must set
 /// bit `p & 63` of word `p >> 6` of `dirty_bitmap()` for its page `p`, as
 /// the implementation's own writes do.
 pub trait FlatMemory: GuestMemory {
@@ -133,8 +135,18 @@ pub trait FlatMemory: GuestMemory {
     fn unreadable_pages_fault(&self) -> bool {
         false
     }
+    /// Whether the host mapping of every page the guest may not write, or
+    /// that has [`perm::CODE`], is not writable, so that a store to it
+    /// faults on the host: translated stores that need not mark pages
+    /// dirty may then skip the permission test.
+    fn unwritable_pages_fault(&self) -> bool {
+        false
+    }
     /// Sets [`perm::CODE`] on page number `page` (if it is mapped).
     fn mark_code(&mut self, page: u32);
+    /// Clears [`perm::CODE`] on page number `page`: no engine holds code
+    /// of it any more.
+    fn clear_code(&mut self, page: u32);
     /// With data translation on, the cache of data translations that
     /// translated code must take loads and stores through instead of the
     /// permission table (which then must deny every data access); null

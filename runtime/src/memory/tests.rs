@@ -54,6 +54,49 @@ fn pages_the_guest_may_not_read_can_still_be_written_and_inspected() {
     assert_eq!(mem.read_u16(0x4000), Ok(0x0708));
 }
 
+/// The host protection of guest `addr`, from `/proc/self/maps` ("rw-", "r--", "---").
+fn host_protection(mem: &AddressSpace, addr: u32) -> String {
+    let host = mem.host_base() as usize + addr as usize;
+    let maps = std::fs::read_to_string("/proc/self/maps").expect("/proc/self/maps");
+    let line = maps
+        .lines()
+        .find(|line| {
+            let (start, end) = line.split_once(' ').unwrap().0.split_once('-').unwrap();
+            let range = usize::from_str_radix(start, 16).unwrap()..usize::from_str_radix(end, 16).unwrap();
+            range.contains(&host)
+        })
+        .expect("the page lies in a mapping");
+    line.split(' ').nth(1).unwrap()[..3].to_string()
+}
+
+/// With `fault_unwritable_pages`, pages the guest may not write or that
+/// hold code are host read-only (translated stores fault on them), pages
+/// mapped before are reprotected, and the runtime's own writes still reach
+/// them.
+#[test]
+fn unwritable_pages_are_host_read_only_yet_written_by_the_runtime() {
+    let mut mem = space();
+    mem.map_fixed(0x3000, 0x1000, PERM_READ).unwrap();
+    assert_eq!(host_protection(&mem, 0x3000), "rw-");
+    mem.fault_unwritable_pages().unwrap();
+    assert_eq!(host_protection(&mem, 0x3000), "r--");
+    mem.load_bytes(0x3004, &[9]).unwrap();
+    assert_eq!(mem.read_u8(0x3004), Ok(9));
+    mem.map_fixed(0x4000, 0x2000, PERM_READ | PERM_WRITE).unwrap();
+    assert_eq!(host_protection(&mem, 0x4000), "rw-");
+    mem.mark_code(4);
+    assert_eq!(host_protection(&mem, 0x4000), "r--");
+    assert_eq!(host_protection(&mem, 0x5000), "rw-");
+    mem.write_u32(0x4008, 0x1122_3344).unwrap();
+    assert_eq!(mem.read_u32(0x4008), Ok(0x1122_3344));
+    assert_eq!(host_protection(&mem, 0x4000), "r--");
+    mem.map_fixed(0x6000, 0x1000, PERM_WRITE).unwrap();
+    mem.write_u32(0x6000, 7).unwrap();
+    assert_eq!(host_protection(&mem, 0x6000), "---");
+    mem.protect(0x6000, 0x1000, PERM_READ | PERM_WRITE).unwrap();
+    assert_eq!((host_protection(&mem, 0x6000).as_str(), mem.read_u32(0x6000)), ("rw-", Ok(7)));
+}
+
 #[test]
 fn bulk_copies_cross_pages_and_report_the_first_bad_byte() {
     let mut mem = space();

@@ -358,6 +358,7 @@ impl FlatMemory for SystemMemory<'_> {
     }
     /// Stores never pass this memory's permission table.
     fn mark_code(&mut self, _page: u32) {}
+    fn clear_code(&mut self, _page: u32) {}
     fn data_tlb(&self) -> *const DataTlb {
         if self.ctx.psw & psw::D != 0 {
             &*self.tables.data_tlb

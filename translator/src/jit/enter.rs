@@ -129,6 +129,8 @@ extern "C" fn on_segv(signal: libc::c_int, info: *mut libc::siginfo_t, context: 
             let base = ctx.mem_base as usize;
             if (ctx.code_start..ctx.code_end).contains(&rip) && (base..base + GUEST_WINDOW).contains(&addr) {
                 ctx.fault_rip = rip;
+                // The page-fault error code: bit 1 is set for writes.
+                ctx.fault_write = gregs[libc::REG_ERR as usize] & 2 != 0;
                 gregs[libc::REG_RSP as usize] = ctx.saved_rsp as i64;
                 gregs[libc::REG_RIP as usize] = hbft_jit_faulted as *const () as usize as i64;
                 return;

@@ -156,9 +156,9 @@ pub(super) enum Chain {
 pub(super) struct Finished {
     /// Chaining slots used.
     pub slots: u32,
-    /// A load that faults on the host can restart the block from its entry
-    /// (see [`Lower::load_access`]); otherwise the block must be built
-    /// again with [`MemoryPath::loads_fault`] off.
+    /// An access that faults on the host can restart the block from its
+    /// entry (see [`Lower::unchecked_access`]); otherwise the block must be
+    /// built again with [`MemoryPath::host_faults`] off.
     pub restartable: bool,
 }
 
@@ -211,10 +211,45 @@ pub(super) struct MemoryPath {
     /// Through the [`crate::memory::DataTlb`] (system mode with data
     /// translation on) instead of the permission table.
     pub data_tlb: bool,
-    /// Loads before any store of the block skip the permission test:
-    /// loads from unreadable pages fault on the host (see `super::enter`).
+    /// Loads from unreadable pages fault on the host (see `super::enter`):
+    /// loads may skip the permission test where the block can restart.
     pub loads_fault: bool,
+    /// Stores to pages that are not writable or hold code fault on the
+    /// host, and no store needs to mark a page dirty: stores may skip the
+    /// permission test where the block can restart.
+    pub stores_fault: bool,
     pub dirty: DirtyMarking,
+}
+
+impl MemoryPath {
+    /// The same path with every access testing its permissions.
+    pub fn without_host_faults(self) -> MemoryPath {
+        MemoryPath { loads_fault: false, stores_fault: false, ..self }
+    }
+
+    /// Some access may rely on a host fault.
+    pub fn host_faults(self) -> bool {
+        self.loads_fault || self.stores_fault
+    }
+}
+
+/// A guest address as a base and a constant offset, for telling accesses
+/// apart at compile time (see [`Lower::note_access`]).
+#[derive(Clone, Copy)]
+struct GuestRef {
+    /// The value the offset is added to; `None` for a constant address.
+    base: Option<Value>,
+    offset: u32,
+    size: u32,
+}
+
+impl GuestRef {
+    /// Whether the two accesses are certainly disjoint (modulo 2^32).
+    fn disjoint(&self, other: &GuestRef) -> bool {
+        self.base == other.base
+            && other.offset.wrapping_sub(self.offset) >= self.size
+            && self.offset.wrapping_sub(other.offset) >= other.size
+    }
 }
 
 /// How translated stores keep the dirty bitmap (outside the data TLB path,
@@ -257,10 +292,16 @@ pub(super) struct Lower<'f> {
     side_exits: Vec<(Block, u128, u32)>,
     /// The block loops back to its start (so an exit may follow any write).
     loops: bool,
-    /// A store was translated: later loads test permissions.
+    /// A store was translated.
     stored: bool,
-    /// A load skipped the permission test.
-    unchecked_loads: bool,
+    /// Running the block again from its entry would redo exactly what it
+    /// has done up to the current instruction: no store so far may have
+    /// changed what an earlier load read (see [`Lower::unchecked_access`]).
+    rerunnable: bool,
+    /// The loads translated so far, while the block is rerunnable.
+    loaded: Vec<GuestRef>,
+    /// An access skipped the permission test.
+    unchecked: bool,
     /// Some instruction changes the space (`be`).
     space_changed: bool,
     /// The space variables are read. Until a space changes they hold the
@@ -310,8 +351,8 @@ fn guest_flags() -> MemFlagsData {
     MemFlagsData::trusted()
 }
 
-/// Flags for guest loads without permission tests, which may fault on the
-/// host: kept in place and in order with every other effect.
+/// Flags for guest accesses without permission tests, which may fault on
+/// the host: kept in place and in order with every other effect.
 fn faulting_guest_flags() -> MemFlagsData {
     MemFlagsData::new().with_aligned().with_trap_code(Some(TrapCode::HEAP_OUT_OF_BOUNDS))
 }
@@ -382,7 +423,9 @@ impl<'f> Lower<'f> {
             side_exits: Vec::new(),
             loops: false,
             stored: false,
-            unchecked_loads: false,
+            rerunnable: true,
+            loaded: Vec::new(),
+            unchecked: false,
             space_changed: false,
             spaces_read: false,
             cpu,
@@ -703,7 +746,7 @@ impl<'f> Lower<'f> {
     pub fn finish(mut self, max_count: u32) -> Finished {
         // A fault in a later pass of a loop would find the state of an
         // earlier pass's end in memory, and its stores done.
-        let restartable = !(self.unchecked_loads && self.loops && self.stored);
+        let restartable = !(self.unchecked && self.loops && self.stored);
         if self.loops {
             // Exits may follow writes of an earlier pass through the block,
             // whose values came round the loop: every written slot may hold
@@ -749,8 +792,8 @@ impl<'f> Lower<'f> {
         self.b.seal_block(self.entry);
         self.b.seal_block(loads);
         self.b.switch_to_block(loads);
-        if self.unchecked_loads {
-            // A load that faults restarts the block with the budget it
+        if self.unchecked {
+            // An access that faults restarts the block with the budget it
             // was entered with.
             self.store_remaining(self.remaining);
         }
@@ -987,7 +1030,6 @@ impl<'f> Lower<'f> {
     /// host address and the page number; a failed check leaves through the
     /// re-execute exit, where the interpreter faults or performs the store.
     fn guest_access(&mut self, addr: Value, size: u32, need: u8, store: bool) -> (Value, Value) {
-        self.stored |= store;
         if self.memory.data_tlb {
             return self.translated_access(addr, size, store);
         }
@@ -999,10 +1041,11 @@ impl<'f> Lower<'f> {
         let at = self.b.ins().iadd(perms, page);
         let p = self.b.ins().uload8(types::I32, table_flags(), at, 0);
         let denied = if store {
-            // One test and branch: writable, holding no code and, when the
-            // table keeps the dirty bits, already dirty.
+            // One test and branch: readable (so host-writable: the host
+            // may refuse write-only pages), writable, holding no code and,
+            // when the table keeps the dirty bits, already dirty.
             let dirty = if self.memory.dirty == DirtyMarking::PermBit { perm::DIRTY } else { 0 };
-            let want = need | dirty;
+            let want = need | perm::READ | dirty;
             let bits = self.b.ins().band_imm_u(p, (want | perm::CODE) as i64);
             self.b.ins().icmp_imm_s(IntCC::NotEqual, bits, want as i64)
         } else {
@@ -1013,19 +1056,75 @@ impl<'f> Lower<'f> {
         (self.host_address(addr), page)
     }
 
-    /// The host address and flags of a load of `size` bytes at guest
-    /// `addr`. Before any store of the block, when the memory's unreadable
-    /// pages fault on the host, only the alignment is tested: a load from
-    /// an unreadable page then faults, and the block is run again in the
-    /// interpreter from its entry, whose state no store has changed yet
-    /// (`Jit::restart_faulted`).
+    /// The host address and flags of a load of `size` bytes at guest `addr`.
     fn load_access(&mut self, addr: Value, size: u32) -> (Value, MemFlagsData) {
-        if self.memory.data_tlb || !self.memory.loads_fault || self.stored {
-            return (self.guest_access(addr, size, perm::READ, false).0, guest_flags());
+        if self.unchecked_access(addr, size, false) {
+            return (self.host_address(addr), faulting_guest_flags());
         }
-        self.unchecked_loads = true;
-        self.check_alignment(addr, size);
-        (self.host_address(addr), faulting_guest_flags())
+        (self.guest_access(addr, size, perm::READ, false).0, guest_flags())
+    }
+
+    /// The host address and flags of a store of `size` bytes at guest
+    /// `addr` (its page marked dirty if the block must).
+    fn store_access(&mut self, addr: Value, size: u32) -> (Value, MemFlagsData) {
+        if self.unchecked_access(addr, size, true) {
+            return (self.host_address(addr), faulting_guest_flags());
+        }
+        let (host, page) = self.guest_access(addr, size, perm::WRITE, true);
+        self.mark_dirty(page);
+        (host, guest_flags())
+    }
+
+    /// Notes an access for the restart rule and tells whether it tests only
+    /// its alignment (then emitted), relying on the host to fault where the
+    /// guest may not access. A host fault runs the block again in the
+    /// interpreter from its entry (`Jit::restart_faulted`), whose state the
+    /// block has not written yet (it keeps guest registers in host
+    /// registers until it leaves). That redoes exactly what the block did
+    /// while no store has changed what an earlier load read: each store is
+    /// redone with the same value, each load reads what it read. Accesses
+    /// are told apart when their addresses are one value plus different
+    /// constants.
+    fn unchecked_access(&mut self, addr: Value, size: u32, store: bool) -> bool {
+        let host_faults = if store { self.memory.stores_fault } else { self.memory.loads_fault };
+        let unchecked = host_faults && self.rerunnable && !self.memory.data_tlb;
+        self.stored |= store;
+        if self.rerunnable {
+            let access = self.guest_ref(addr, size);
+            if store {
+                self.rerunnable = self.loaded.iter().all(|load| load.disjoint(&access));
+            } else {
+                self.loaded.push(access);
+            }
+        }
+        if unchecked {
+            self.unchecked = true;
+            self.check_alignment(addr, size);
+        }
+        unchecked
+    }
+
+    /// `addr` as a base value plus a constant, following constant additions
+    /// (a base register advanced by `ldo` or a `,mb` access).
+    fn guest_ref(&self, addr: Value, size: u32) -> GuestRef {
+        let (mut base, mut offset) = (addr, 0u32);
+        loop {
+            if let Some(k) = self.const_of(base) {
+                return GuestRef { base: None, offset: offset.wrapping_add(k as u32), size };
+            }
+            let ValueDef::Result(inst, _) = self.b.func.dfg.value_def(base) else { break };
+            let InstructionData::Binary { opcode: Opcode::Iadd, args: [x, y] } = self.b.func.dfg.insts[inst] else {
+                break;
+            };
+            let (next, k) = match (self.const_of(x), self.const_of(y)) {
+                (_, Some(k)) => (x, k),
+                (Some(k), None) => (y, k),
+                (None, None) => break,
+            };
+            base = next;
+            offset = offset.wrapping_add(k as u32);
+        }
+        GuestRef { base: Some(base), offset, size }
     }
 
     /// Leaves through the re-execute exit if `addr` is not aligned to `size`.
@@ -1349,30 +1448,28 @@ impl Emitter for Lower<'_> {
         Ok(self.b.ins().bswap(v))
     }
     fn store(&mut self, w: Width, addr: Value, v: Value) -> Flow {
-        let (host, page) = self.guest_access(addr, 1 << w.log2(), perm::WRITE, true);
+        let (host, flags) = self.store_access(addr, 1 << w.log2());
         match w {
             Width::Byte => {
-                self.b.ins().istore8(guest_flags(), v, host, 0);
+                self.b.ins().istore8(flags, v, host, 0);
             }
             Width::Half => {
                 let h = self.b.ins().ireduce(types::I16, v);
                 let h = self.b.ins().bswap(h);
-                self.b.ins().store(guest_flags(), h, host, 0);
+                self.b.ins().store(flags, h, host, 0);
             }
             Width::Word => {
                 let s = self.b.ins().bswap(v);
-                self.b.ins().store(guest_flags(), s, host, 0);
+                self.b.ins().store(flags, s, host, 0);
             }
         }
-        self.mark_dirty(page);
         self.fx.wrote = true;
         Ok(())
     }
     fn store_wide(&mut self, addr: Value, v: Value) -> Flow {
-        let (host, page) = self.guest_access(addr, 8, perm::WRITE, true);
+        let (host, flags) = self.store_access(addr, 8);
         let s = self.b.ins().bswap(v);
-        self.b.ins().store(guest_flags(), s, host, 0);
-        self.mark_dirty(page);
+        self.b.ins().store(flags, s, host, 0);
         self.fx.wrote = true;
         Ok(())
     }

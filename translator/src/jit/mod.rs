@@ -148,9 +148,10 @@ struct JitContext {
     /// The host addresses of the code region.
     code_start: usize,
     code_end: usize,
-    /// The host address of the translated load that faulted, for
-    /// [`enter::EXIT_FAULTED`].
+    /// The host address of the translated access that faulted, for
+    /// [`enter::EXIT_FAULTED`], and whether it was a store.
     fault_rip: usize,
+    fault_write: bool,
 }
 
 /// How a [`Jit`] works; [`JitConfig::default`] is what `hbft run` uses.
@@ -275,10 +276,10 @@ impl Compiler {
             let b = FunctionBuilder::new(&mut self.ctx.func, &mut self.builder);
             let lower = Lower::new(b, pc, icount, memory, self.isa.frontend_config(), slots);
             let info = block::translate(lower, mem, pc, first);
-            if info.restartable || !memory.loads_fault {
+            if info.restartable || !memory.host_faults() {
                 break info;
             }
-            memory.loads_fault = false;
+            memory = memory.without_host_faults();
         };
         self.finish().map(|code| (code, info))
     }
@@ -345,9 +346,12 @@ pub struct Jit {
     stats: JitStats,
     /// The cached blocks access data through a [`DataTlb`].
     data_tlb: bool,
-    /// The cached blocks load without permission tests, relying on the
+    /// The cached blocks may load without permission tests, relying on the
     /// memory's unreadable pages faulting on the host.
     loads_fault: bool,
+    /// The cached blocks may store without permission tests, relying on
+    /// the memory's unwritable pages faulting on the host.
+    stores_fault: bool,
     /// `/tmp/perf-PID.map`, when `HBFT_PERF_MAP` is set: names translated
     /// blocks by guest address for `perf report`.
     perf_map: Option<std::io::LineWriter<std::fs::File>>,
@@ -380,6 +384,7 @@ impl Jit {
                 code_start: code.start,
                 code_end: code.end,
                 fault_rip: 0,
+                fault_write: false,
             }),
             cache,
             translator,
@@ -389,6 +394,7 @@ impl Jit {
             stats: JitStats::default(),
             data_tlb: false,
             loads_fault: false,
+            stores_fault: false,
             perf_map: std::env::var_os("HBFT_PERF_MAP").and_then(|_| {
                 let path = format!("/tmp/perf-{}.map", std::process::id());
                 std::fs::File::create(path).ok().map(std::io::LineWriter::new)
@@ -438,9 +444,9 @@ impl Jit {
         self.ctx.data_tlb = mem.data_tlb();
         // Blocks access data one way or the other: keep only those of
         // the way this memory asks for.
-        let path = (!self.ctx.data_tlb.is_null(), mem.unreadable_pages_fault());
-        if (self.data_tlb, self.loads_fault) != path {
-            (self.data_tlb, self.loads_fault) = path;
+        let path = (!self.ctx.data_tlb.is_null(), mem.unreadable_pages_fault(), mem.unwritable_pages_fault());
+        if (self.data_tlb, self.loads_fault, self.stores_fault) != path {
+            (self.data_tlb, self.loads_fault, self.stores_fault) = path;
             self.cache.flush();
             // The decodings kept may have been marked in another memory.
             for &page in self.interp.code_pages_mut().pages() {
@@ -518,12 +524,13 @@ impl Jit {
         }
     }
 
-    /// Runs the block whose load faulted on the host again in the
-    /// interpreter, from its entry: its blocks load without permission
-    /// tests only before any store of theirs and, looping, only if they
-    /// store nothing, so the CPU state still holds the block's entry state
-    /// and the context the budget it was entered with, and memory is as it
-    /// was. The interpreter then faults exactly where the guest does.
+    /// Runs the block whose load or store faulted on the host again in the
+    /// interpreter, from its entry: blocks skip permission tests only where
+    /// that redoes what they did (see `Lower::unchecked_access`; looping,
+    /// only if they store nothing), the CPU state still holds the block's
+    /// entry state and the context the budget it was entered with. The interpreter then faults exactly
+    /// where the guest does, or performs the access the host refused (a
+    /// store into a page holding code or a write-only page).
     fn restart_faulted<M: FlatMemory>(&mut self, cpu: &mut CpuState, mem: &mut M, stop_at: u64) -> Exit {
         let Some(pc) = self.cache.block_containing(self.ctx.fault_rip) else {
             unreachable!("a fault in the code region lies in a block")
@@ -532,7 +539,15 @@ impl Jit {
         cpu.iaoq_front = pc;
         cpu.iaoq_back = pc.wrapping_add(4);
         cpu.psw_n = 0;
-        self.interpret(cpu, mem, stop_at - cpu.retired)
+        let mut budget = stop_at - cpu.retired;
+        if self.ctx.fault_write {
+            // The host may refuse a store the guest may do (into a page
+            // holding code, or a write-only page): the interpreter then
+            // stores and goes on. Only blocks without loops store without
+            // tests, so their length bounds the run past the store.
+            budget = budget.min(block::MAX_BLOCK_INSNS.into());
+        }
+        self.interpret(cpu, mem, budget)
     }
 
     /// Interprets from a block entry whose block is not translated, up to
@@ -567,8 +582,15 @@ impl Jit {
     /// the translations of pages whose code it saw changed.
     fn after_interpreting<M: FlatMemory>(&mut self, mem: &mut M) {
         self.mark_code(mem);
-        for page in self.interp.take_code_changes() {
+        let changed: Vec<u32> = self.interp.take_code_changes().collect();
+        for page in changed {
             drop_pages(&mut self.cache, &mut self.in_flight, &mut self.stats, page, page);
+            // Translated stores may write the page again at full speed
+            // until code of it is cached again (a signal frame's trampoline
+            // on the stack would otherwise slow every store there).
+            if !self.interp.code_pages_mut().contains(page) {
+                mem.clear_code(page);
+            }
         }
     }
 
@@ -645,7 +667,13 @@ impl Jit {
             pc,
             code: CodeSnapshot::take(mem, pc),
             icount: self.config.icount,
-            memory: MemoryPath { data_tlb: self.data_tlb, loads_fault: self.loads_fault, dirty },
+            memory: MemoryPath {
+                data_tlb: self.data_tlb,
+                loads_fault: self.loads_fault,
+                // A store that must mark its page dirty must not skip its test.
+                stores_fault: self.stores_fault && dirty == DirtyMarking::Off,
+                dirty,
+            },
             slots: self.cache.slot_address(slots),
             slot_count: SLOTS_PER_TRANSLATION,
             wanted,

@@ -229,7 +229,7 @@ mod tests {
             pc,
             code: CodeSnapshot { page: 0, words: Box::new([]) },
             icount: true,
-            memory: MemoryPath { data_tlb: false, loads_fault: false, dirty: DirtyMarking::Off },
+            memory: MemoryPath { data_tlb: false, loads_fault: false, stores_fault: false, dirty: DirtyMarking::Off },
             slots: 0,
             slot_count: 0,
             wanted: Arc::new(AtomicU32::new(wanted)),
