@@ -32,7 +32,7 @@
 
 /// An arithmetic operation with a fast path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Op {
+pub enum Op {
     Add,
     Sub,
     Mul,
@@ -56,7 +56,7 @@ pub(crate) fn nearest(op: Op, single: bool, a: u64, b: u64) -> Option<(u64, bool
     } else {
         let (r, inexact) = double(op, f64::from_bits(a), f64::from_bits(b))?;
         let bits = r.to_bits();
-        accept(bits & !(1 << 63), 0x0010_0000_0000_0000, 0x7ff0_0000_0000_0000, inexact).then_some((bits, inexact))
+        accept(bits & !(1 << 63), DOUBLE_MIN_NORMAL, DOUBLE_INFINITY, inexact).then_some((bits, inexact))
     }
 }
 
@@ -67,8 +67,14 @@ fn accept(magnitude: u64, min_normal: u64, infinity: u64, inexact: bool) -> bool
     (magnitude > min_normal && magnitude < infinity) || (magnitude == 0 && !inexact)
 }
 
+/// The bits of the smallest normal double and of infinity (for translated
+/// code computing [`nearest`] inline).
+pub(crate) const DOUBLE_MIN_NORMAL: u64 = 0x0010_0000_0000_0000;
+pub(crate) const DOUBLE_INFINITY: u64 = 0x7ff0_0000_0000_0000;
+
 /// Below this magnitude products, quotients and roots take the software path.
 const FAR_FROM_UNDERFLOW: f64 = f64::from_bits((1023 - 900) << 52);
+pub(crate) const FAR_FROM_UNDERFLOW_BITS: u64 = FAR_FROM_UNDERFLOW.to_bits();
 
 /// `op` in double precision: the result and whether it is inexact, as far
 /// as a finite or zero result goes (others are rejected by the caller).
@@ -105,12 +111,17 @@ fn double(op: Op, a: f64, b: f64) -> Option<(f64, bool)> {
 }
 
 #[cfg(target_arch = "x86_64")]
-mod fma {
+pub(crate) mod fma {
+    /// Whether the host has a fused multiply-add.
+    pub(crate) fn host_has() -> bool {
+        std::arch::is_x86_feature_detected!("fma")
+    }
+
     /// `x · y - z` exactly rounded once, if the host has FMA.
     #[inline(always)]
     pub(super) fn residual(x: f64, y: f64, z: f64) -> Option<f64> {
         // SAFETY: the host has FMA (checked just before).
-        std::arch::is_x86_feature_detected!("fma").then(|| unsafe { fused(x, y, z) })
+        host_has().then(|| unsafe { fused(x, y, z) })
     }
 
     #[target_feature(enable = "fma")]
@@ -120,8 +131,12 @@ mod fma {
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-mod fma {
+pub(crate) mod fma {
     /// No fused multiply-add known on this host: the software path.
+    pub(crate) fn host_has() -> bool {
+        false
+    }
+
     pub(super) fn residual(_x: f64, _y: f64, _z: f64) -> Option<f64> {
         None
     }

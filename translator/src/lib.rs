@@ -11,7 +11,7 @@
 
 pub mod code_pages;
 pub mod engine;
-mod fastfp;
+pub mod fastfp;
 pub mod interp;
 pub mod jit;
 pub mod memory;

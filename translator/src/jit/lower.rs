@@ -15,9 +15,9 @@
 
 use std::mem::offset_of;
 
-use cranelift_codegen::ir::condcodes::{CondCode, IntCC};
+use cranelift_codegen::ir::condcodes::{CondCode, FloatCC, IntCC};
 use cranelift_codegen::ir::{
-    types, AbiParam, Block, InstBuilder, InstructionData, MemFlagsData, Opcode, SigRef, Signature, TrapCode,
+    types, AbiParam, Block, BlockArg, InstBuilder, InstructionData, MemFlagsData, Opcode, SigRef, Signature, TrapCode,
     StackSlot, StackSlotData, StackSlotKind, Type, Value, ValueDef,
 };
 use cranelift_codegen::cursor::{Cursor, FuncCursor};
@@ -30,8 +30,9 @@ use crate::memory::{
     explicit_space, is_absolute, perm, DATA_TLB_ADDEND, DATA_TLB_ENTRIES, DATA_TLB_ENTRY_SHIFT,
     DATA_TLB_READ, DATA_TLB_WRITE, PAGE_SIZE,
 };
+use crate::fastfp::{self, Op, DOUBLE_INFINITY, DOUBLE_MIN_NORMAL, FAR_FROM_UNDERFLOW_BITS};
 use crate::semantics::{Cmp, Emitter, Event, Flow, FpHelper, Stopped, Width};
-use crate::softfp::FpOut;
+use crate::softfp::{exc, status, FpOut};
 use crate::state::CpuState;
 
 /// Pieces of [`CpuState`] a block may keep in variables, numbered
@@ -1227,6 +1228,89 @@ impl<'f> Lower<'f> {
     }
 }
 
+impl Lower<'_> {
+    /// `fastfp::nearest` for doubles in host code: `op` on `a` and `b` (as
+    /// bits) — the result bits, whether it is inexact, and whether the
+    /// result is accepted (otherwise the helper must compute it).
+    fn host_double(&mut self, op: Op, a: Value, b: Value) -> (Value, Value, Value) {
+        let fa = self.b.ins().bitcast(types::F64, MemFlagsData::new(), a);
+        let fb = self.b.ins().bitcast(types::F64, MemFlagsData::new(), b);
+        let zero = self.b.ins().f64const(0.0);
+        let magnitude = |l: &mut Self, bits: Value| l.b.ins().band_imm_u(bits, !(1u64 << 63) as i64);
+        // Zero or at least 2^-900 in magnitude.
+        let far = |l: &mut Self, bits: Value| {
+            let m = magnitude(l, bits);
+            let is_zero = l.b.ins().icmp_imm_u(IntCC::Equal, m, 0);
+            let large = l.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, m, FAR_FROM_UNDERFLOW_BITS as i64);
+            l.b.ins().bor(is_zero, large)
+        };
+        // The error term of products, quotients and roots: x · y - z.
+        let residual_nonzero = |l: &mut Self, x: Value, y: Value, z: Value| {
+            let minus_z = l.b.ins().fneg(z);
+            let r = l.b.ins().fma(x, y, minus_z);
+            l.b.ins().fcmp(FloatCC::NotEqual, r, zero)
+        };
+        let (result, inexact, ok) = match op {
+            Op::Add | Op::Sub => {
+                let fb = if op == Op::Sub { self.b.ins().fneg(fb) } else { fb };
+                // 2Sum: the error is exactly a + b - s unless something
+                // overflowed, which leaves it infinite or NaN.
+                let s = self.b.ins().fadd(fa, fb);
+                let b_part = self.b.ins().fsub(s, fa);
+                let a_part = self.b.ins().fsub(s, b_part);
+                let a_error = self.b.ins().fsub(fa, a_part);
+                let b_error = self.b.ins().fsub(fb, b_part);
+                let error = self.b.ins().fadd(a_error, b_error);
+                let error_bits = self.b.ins().bitcast(types::I64, MemFlagsData::new(), error);
+                let error_magnitude = magnitude(self, error_bits);
+                let finite =
+                    self.b.ins().icmp_imm_u(IntCC::UnsignedLessThan, error_magnitude, DOUBLE_INFINITY as i64);
+                let inexact = self.b.ins().fcmp(FloatCC::NotEqual, error, zero);
+                (s, inexact, finite)
+            }
+            Op::Mul => {
+                let p = self.b.ins().fmul(fa, fb);
+                let p_bits = self.b.ins().bitcast(types::I64, MemFlagsData::new(), p);
+                let p_magnitude = magnitude(self, p_bits);
+                let ok =
+                    self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, p_magnitude, FAR_FROM_UNDERFLOW_BITS as i64);
+                (p, residual_nonzero(self, fa, fb, p), ok)
+            }
+            Op::Div => {
+                let q = self.b.ins().fdiv(fa, fb);
+                let q_bits = self.b.ins().bitcast(types::I64, MemFlagsData::new(), q);
+                let q_magnitude = magnitude(self, q_bits);
+                let q_ok =
+                    self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, q_magnitude, FAR_FROM_UNDERFLOW_BITS as i64);
+                let (a_far, b_far) = (far(self, a), far(self, b));
+                let operands_far = self.b.ins().band(a_far, b_far);
+                let ok = self.b.ins().band(operands_far, q_ok);
+                (q, residual_nonzero(self, q, fb, fa), ok)
+            }
+            Op::Sqrt => {
+                let r = self.b.ins().sqrt(fa);
+                let positive = self.b.ins().fcmp(FloatCC::GreaterThan, r, zero);
+                let a_far = far(self, a);
+                let ok = self.b.ins().band(a_far, positive);
+                (r, residual_nonzero(self, r, r, fa), ok)
+            }
+        };
+        // Accepted: a normal result above the smallest normal, or a zero
+        // computed exactly.
+        let bits = self.b.ins().bitcast(types::I64, MemFlagsData::new(), result);
+        let m = magnitude(self, bits);
+        let above_min = self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThan, m, DOUBLE_MIN_NORMAL as i64);
+        let below_inf = self.b.ins().icmp_imm_u(IntCC::UnsignedLessThan, m, DOUBLE_INFINITY as i64);
+        let normal = self.b.ins().band(above_min, below_inf);
+        let is_zero = self.b.ins().icmp_imm_u(IntCC::Equal, m, 0);
+        let exact = self.b.ins().bxor_imm_u(inexact, 1);
+        let exact_zero = self.b.ins().band(is_zero, exact);
+        let accepted = self.b.ins().bor(normal, exact_zero);
+        let ok = self.b.ins().band(ok, accepted);
+        (bits, inexact, ok)
+    }
+}
+
 /// Calls a floating-point helper for translated code, which passes the
 /// result through memory.
 extern "C" fn call_fp_helper(f: FpHelper, status: u32, a: u64, b: u64, param: u32, out: *mut FpOut) {
@@ -1492,6 +1576,35 @@ impl Emitter for Lower<'_> {
         let st = self.b.ins().stack_load(types::I64, types::I32, slot, offset_of!(FpOut, status) as i32);
         let trap = self.b.ins().stack_load(types::I64, types::I32, slot, offset_of!(FpOut, trap) as i32);
         (bits, st, trap)
+    }
+
+    /// The host's result where it is provably the helper's (round to
+    /// nearest, the inexact trap disabled, `fastfp`'s conditions), else the
+    /// helper's.
+    fn call_fp_double(&mut self, op: Op, f: FpHelper, st: Value, a: Value, b: Value) -> (Value, Value, Value) {
+        if op != Op::Add && op != Op::Sub && !fastfp::fma::host_has() {
+            return self.call_fp(f, st, a, b, 0);
+        }
+        let (fast, slow, done) = (self.b.create_block(), self.b.create_block(), self.b.create_block());
+        let [bits, new_st, trap] = [types::I64, types::I32, types::I32].map(|ty| self.b.append_block_param(done, ty));
+        let mode = self.b.ins().band_imm_u(st, (3 << status::RM_SHIFT | exc::INEXACT) as i64);
+        self.b.ins().brif(mode, slow, &[], fast, &[]);
+        self.b.seal_block(fast);
+        self.b.switch_to_block(fast);
+        let (result, inexact, ok) = self.host_double(op, a, b);
+        let flag = self.b.ins().uextend(types::I32, inexact);
+        let flag = self.b.ins().ishl_imm_u(flag, (status::FLAGS_SHIFT + exc::INEXACT.trailing_zeros()) as i64);
+        let fast_st = self.b.ins().bor(st, flag);
+        let no_trap = self.b.ins().iconst(types::I32, 0);
+        let args = [result, fast_st, no_trap].map(BlockArg::Value);
+        self.b.ins().brif(ok, done, &args, slow, &[]);
+        self.b.seal_block(slow);
+        self.b.switch_to_block(slow);
+        let (r, s, t) = self.call_fp(f, st, a, b, 0);
+        self.b.ins().jump(done, &[r, s, t].map(BlockArg::Value));
+        self.b.seal_block(done);
+        self.b.switch_to_block(done);
+        (bits, new_st, trap)
     }
 
     fn branch(&mut self, target: Value) {

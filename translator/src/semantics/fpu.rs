@@ -4,6 +4,7 @@
 
 use hbft_frontend::insn::{FcnvKind, FpBinOp, FpFmt, FpUnOp, Fr};
 
+use crate::fastfp::Op;
 use crate::softfp::{self, status, FpHelper};
 
 use super::{nonzero, Emitter, Event, Flow};
@@ -106,16 +107,27 @@ fn set_status_word<E: Emitter>(e: &mut E, st: E::Val) {
     e.set_fr(0, w);
 }
 
+/// An arithmetic helper; double-precision ones with a fast path name the
+/// operation (see [`Emitter::call_fp_double`]).
+#[derive(Clone, Copy)]
+enum Helper {
+    Double(Op, FpHelper),
+    Other(FpHelper),
+}
+
 /// Calls `helper` on the current status; traps before any write if an
 /// enabled exception was raised; returns the result and the new status.
 fn call<E: Emitter>(
     e: &mut E,
-    helper: FpHelper,
+    helper: Helper,
     st: E::Val,
     a: E::Wide,
     b: E::Wide,
 ) -> Result<(E::Wide, E::Val), super::Stopped> {
-    let (r, new_st, trap) = e.call_fp(helper, st, a, b, 0);
+    let (r, new_st, trap) = match helper {
+        Helper::Double(op, f) => e.call_fp_double(op, f, st, a, b),
+        Helper::Other(f) => e.call_fp(f, st, a, b, 0),
+    };
     let trapped = nonzero(e, trap);
     e.trap_if(trapped, Event::FpException)?;
     Ok((r, new_st))
@@ -124,7 +136,7 @@ fn call<E: Emitter>(
 /// Runs `helper` on `a`, `b` and writes the status, then the result.
 fn arith<E: Emitter>(
     e: &mut E,
-    helper: FpHelper,
+    helper: Helper,
     a: E::Wide,
     b: E::Wide,
     fmt: Precision,
@@ -141,11 +153,11 @@ pub(super) fn unary<E: Emitter>(e: &mut E, op: FpUnOp, fmt: FpFmt, r: Fr, t: Fr)
     let Some(fmt) = precision(fmt) else {
         return Err(e.stop(Event::Illegal));
     };
-    let helper: FpHelper = match (op, fmt) {
-        (FpUnOp::Sqrt, Precision::Single) => softfp::fsqrt_s,
-        (FpUnOp::Sqrt, Precision::Double) => softfp::fsqrt_d,
-        (FpUnOp::Rnd, Precision::Single) => softfp::frnd_s,
-        (FpUnOp::Rnd, Precision::Double) => softfp::frnd_d,
+    let helper = match (op, fmt) {
+        (FpUnOp::Sqrt, Precision::Single) => Helper::Other(softfp::fsqrt_s),
+        (FpUnOp::Sqrt, Precision::Double) => Helper::Double(Op::Sqrt, softfp::fsqrt_d),
+        (FpUnOp::Rnd, Precision::Single) => Helper::Other(softfp::frnd_s),
+        (FpUnOp::Rnd, Precision::Double) => Helper::Other(softfp::frnd_d),
         _ => return sign_op(e, op, fmt, r, t),
     };
     let a = operand(e, fmt, r);
@@ -204,17 +216,17 @@ pub(super) fn binary<E: Emitter>(
     arith(e, helper, a, b, fmt, t)
 }
 
-fn binary_helper(op: FpBinOp, fmt: Precision) -> Option<FpHelper> {
+fn binary_helper(op: FpBinOp, fmt: Precision) -> Option<Helper> {
     let single = fmt == Precision::Single;
     Some(match op {
-        FpBinOp::Add if single => softfp::fadd_s,
-        FpBinOp::Add => softfp::fadd_d,
-        FpBinOp::Sub if single => softfp::fsub_s,
-        FpBinOp::Sub => softfp::fsub_d,
-        FpBinOp::Mpy if single => softfp::fmpy_s,
-        FpBinOp::Mpy => softfp::fmpy_d,
-        FpBinOp::Div if single => softfp::fdiv_s,
-        FpBinOp::Div => softfp::fdiv_d,
+        FpBinOp::Add if single => Helper::Other(softfp::fadd_s),
+        FpBinOp::Add => Helper::Double(Op::Add, softfp::fadd_d),
+        FpBinOp::Sub if single => Helper::Other(softfp::fsub_s),
+        FpBinOp::Sub => Helper::Double(Op::Sub, softfp::fsub_d),
+        FpBinOp::Mpy if single => Helper::Other(softfp::fmpy_s),
+        FpBinOp::Mpy => Helper::Double(Op::Mul, softfp::fmpy_d),
+        FpBinOp::Div if single => Helper::Other(softfp::fdiv_s),
+        FpBinOp::Div => Helper::Double(Op::Div, softfp::fdiv_d),
         FpBinOp::Rem => return None,
     })
 }
@@ -252,7 +264,7 @@ pub(super) fn convert<E: Emitter>(
     };
     let a = operand(e, from, r);
     let unused = zero_wide(e);
-    arith(e, helper, a, unused, to, t)
+    arith(e, Helper::Other(helper), a, unused, to, t)
 }
 
 /// `fcmp,fmt,cond r1,r2`: sets C (shifting the old C into the queue), or a

@@ -37,6 +37,7 @@ use branch::Target;
 use shift::Field;
 
 pub use crate::softfp::FpHelper;
+use crate::fastfp::Op;
 
 /// Returned (as `Err`) when the instruction stopped before completing: the
 /// emitter has recorded why (a fault or an [`Event`]).
@@ -216,6 +217,20 @@ pub trait Emitter {
         b: Self::Wide,
         param: u32,
     ) -> (Self::Wide, Self::Val, Self::Val);
+
+    /// [`Emitter::call_fp`] of `f`, the double-precision arithmetic helper
+    /// computing `_op`: an emitter may compute the result inline where
+    /// [`crate::fastfp`] proves the host's the same (`softfp::fast_arith`).
+    fn call_fp_double(
+        &mut self,
+        _op: Op,
+        f: FpHelper,
+        status: Self::Val,
+        a: Self::Wide,
+        b: Self::Wide,
+    ) -> (Self::Wide, Self::Val, Self::Val) {
+        self.call_fp(f, status, a, b, 0)
+    }
 
     // Control.
     /// The instruction after the next one is at `target` (a taken branch;
