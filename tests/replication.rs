@@ -203,6 +203,10 @@ fn killed_backup_leaves_the_primary_running_alone() {
         let mut c = PairConfig::new(w, 65536);
         c.timeout_ms = 2000;
         let (primary, backup) = start_pair(&s, w, &c);
+        // Kill a backup that follows the primary, not one still starting
+        // (a primary that cannot reach its backup at all stops at once).
+        let hello = backup.stderr.recv_timeout(LIMIT).expect("the backup reports the primary");
+        assert!(hello.starts_with("hbft backup: following the primary"), "{hello}");
         std::thread::sleep(took.mul_f64(rng.between(0.05, 0.5)));
         backup.signal("-KILL");
         let _ = backup.finish(LIMIT);

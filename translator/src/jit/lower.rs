@@ -688,6 +688,9 @@ impl<'f> Lower<'f> {
             self.b.import_signature(sig)
         });
         let (go, back) = (self.b.create_block(), self.b.create_block());
+        // Back to the dispatcher only until the slot is linked, or when
+        // the lookup misses.
+        self.b.set_cold_block(back);
         let code = if let Chain::Slot(_) = chain {
             let slot = self.slots + 8 * self.slots_used as u64;
             self.slots_used += 1;
@@ -769,6 +772,7 @@ impl<'f> Lower<'f> {
         self.b.switch_to_block(self.entry);
         if self.icount {
             let nofit = self.b.create_block();
+            self.b.set_cold_block(nofit);
             let fits = self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, self.remaining, max_count as i64);
             self.b.ins().brif(fits, loads, &[], nofit, &[]);
             self.b.seal_block(nofit);
@@ -923,7 +927,14 @@ impl<'f> Lower<'f> {
     /// The re-execute exit of the current instruction.
     fn reexecute(&mut self) -> Block {
         debug_assert!(!self.fx.wrote, "semantics stop only before architectural writes");
-        *self.fx.reexecute.get_or_insert_with(|| self.b.create_block())
+        if let Some(out) = self.fx.reexecute {
+            return out;
+        }
+        // Laid out after the block's code, out of the way of its path.
+        let out = self.b.create_block();
+        self.b.set_cold_block(out);
+        self.fx.reexecute = Some(out);
+        out
     }
 
     /// Leaves through the re-execute exit when `bad` is set.
