@@ -145,14 +145,19 @@ fn a_loop_without_stores_faults_in_the_pass_the_interpreter_does_for_every_budge
 
 #[test]
 fn a_load_after_a_store_no_earlier_load_read_relies_on_the_host() {
-    let setup = |cpu: &mut CpuState| {
-        cpu.gr[3] = 0x1234_5678;
-        cpu.gr[4] = NEXT + 4;
-        cpu.gr[5] = DATA + 0x20;
-    };
-    let (exit, host_faults) = run_both(&STORE_THEN_LOAD, |_| {}, setup, 100);
+    let (exit, host_faults) = run_both(&STORE_THEN_LOAD, |_| {}, storing_at(NEXT + 4), 100);
     assert_eq!(exit, unmapped_read(NEXT + 4));
     assert_eq!(host_faults, 1, "the restart stores the same value again");
+}
+
+/// Sets up the storing blocks: `%r3` to store, `%r4` at `at`, `%r5` at
+/// `DATA + 0x20`.
+fn storing_at(at: u32) -> impl Fn(&mut CpuState) {
+    move |cpu: &mut CpuState| {
+        cpu.gr[3] = 0x1234_5678;
+        cpu.gr[4] = at;
+        cpu.gr[5] = DATA + 0x20;
+    }
 }
 
 /// Sets up the counting blocks: the counter at `DATA + 0x20`, `%r4` at `at`.
@@ -174,15 +179,10 @@ fn a_load_after_a_store_that_may_change_what_an_earlier_load_read_keeps_its_test
 #[test]
 fn a_store_to_a_page_the_guest_may_not_write_is_a_protection_fault() {
     let read_only = |mem: &mut AddressSpace| mem.map_fixed(NEXT, 0x1000, PERM_READ).unwrap();
-    let setup = |cpu: &mut CpuState| {
-        cpu.gr[3] = 0x1234_5678;
-        cpu.gr[4] = NEXT + 8;
-        cpu.gr[5] = DATA + 0x20;
-    };
-    let (exit, host_faults) = run_both(&TWO_STORES, read_only, setup, 100);
+    let (exit, host_faults) = run_both(&TWO_STORES, read_only, storing_at(NEXT + 8), 100);
     assert_eq!(exit, Exit::Fault(MemFault::Protection { addr: NEXT + 8, access: Access::Write }));
     assert_eq!(host_faults, 1, "the first store is redone with the same value");
-    let (exit, host_faults) = run_both(&TWO_STORES, |_| {}, setup, 100);
+    let (exit, host_faults) = run_both(&TWO_STORES, |_| {}, storing_at(NEXT + 8), 100);
     assert_eq!(exit, Exit::Fault(MemFault::Unmapped { addr: NEXT + 8, access: Access::Write }));
     assert_eq!(host_faults, 1);
 }
@@ -203,12 +203,7 @@ fn a_store_after_one_that_may_change_what_an_earlier_load_read_keeps_its_test() 
 #[test]
 fn a_store_to_a_write_only_page_is_done_by_the_interpreter() {
     let write_only = |mem: &mut AddressSpace| mem.map_fixed(NEXT, 0x1000, PERM_WRITE).unwrap();
-    let setup = |cpu: &mut CpuState| {
-        cpu.gr[3] = 0x1234_5678;
-        cpu.gr[4] = NEXT + 8;
-        cpu.gr[5] = DATA + 0x20;
-    };
-    let (exit, host_faults) = run_both(&TWO_STORES, write_only, setup, 100);
+    let (exit, host_faults) = run_both(&TWO_STORES, write_only, storing_at(NEXT + 8), 100);
     assert_eq!(exit, Exit::Break { im5: 0, im13: 0 });
     assert_eq!(host_faults, 1);
 }

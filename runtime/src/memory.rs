@@ -303,7 +303,6 @@ impl AddressSpace {
         Some(Cow::Owned(self.with_page_open(page, libc::PROT_READ, || bytes.to_vec())))
     }
 
-    /// Sets the host protection of `count` pages from `first`.
     /// Makes the host refuse stores to the pages the guest may not write
     /// or that hold code, from now on and for the pages mapped already
     /// (see [`FlatMemory::unwritable_pages_fault`]).
@@ -356,6 +355,7 @@ impl AddressSpace {
         }
     }
 
+    /// Sets the host protection of `count` pages from `first`.
     fn host_protect(&self, first: u32, count: u32, prot: libc::c_int) -> std::io::Result<()> {
         // SAFETY: the range lies inside our own reservation.
         let done = unsafe { libc::mprotect(self.host(first << PAGE_SHIFT).cast(), (count as usize) << PAGE_SHIFT, prot) };
@@ -565,8 +565,7 @@ impl AddressSpace {
     }
 
     /// Sets the protection of mapped pages (or unmaps them: `perms` 0) and
-    /// the host protection that goes with it: read-write if readable,
-    /// otherwise none.
+    /// the host protection that goes with it (see the module documentation).
     fn set_perms(&mut self, first: u32, count: u32, perms: u8) -> Result<(), MapError> {
         let prot = self.host_prot_of(perms);
         self.host_protect(first, count, prot).map_err(|e| MapError::Host(e.raw_os_error().unwrap_or(0)))?;

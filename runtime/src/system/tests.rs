@@ -238,7 +238,7 @@ fn a_parked_engine_drops_code_written_in_another_context() {
         let mut engines = Engines::new(crate::user_mode::EngineKind::Jit(JitConfig { hot: 1, background: false, ..JitConfig::default() }))
                 .unwrap();
         let mut ram = memory(&[bl(3), NOP, BREAK]);
-        let mut run = |engines: &mut Engines, ram: &mut AddressSpace| {
+        let run = |engines: &mut Engines, ram: &mut AddressSpace| {
             let mut cpu = CpuState { priv_level: 0, ..CpuState::at(BASE) };
             assert_eq!(engines.current.run(&mut cpu, ram, 100), Exit::Break { im5: 0, im13: 0 });
             (cpu.gr[3], cpu.gr[4])

@@ -1255,6 +1255,12 @@ impl Lower<'_> {
             let large = l.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, m, FAR_FROM_UNDERFLOW_BITS as i64);
             l.b.ins().bor(is_zero, large)
         };
+        // At least 2^-900 in magnitude (a double, so not zero).
+        let big = |l: &mut Self, x: Value| {
+            let bits = l.b.ins().bitcast(types::I64, MemFlagsData::new(), x);
+            let m = magnitude(l, bits);
+            l.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, m, FAR_FROM_UNDERFLOW_BITS as i64)
+        };
         // The error term of products, quotients and roots: x · y - z.
         let residual_nonzero = |l: &mut Self, x: Value, y: Value, z: Value| {
             let minus_z = l.b.ins().fneg(z);
@@ -1281,18 +1287,12 @@ impl Lower<'_> {
             }
             Op::Mul => {
                 let p = self.b.ins().fmul(fa, fb);
-                let p_bits = self.b.ins().bitcast(types::I64, MemFlagsData::new(), p);
-                let p_magnitude = magnitude(self, p_bits);
-                let ok =
-                    self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, p_magnitude, FAR_FROM_UNDERFLOW_BITS as i64);
+                let ok = big(self, p);
                 (p, residual_nonzero(self, fa, fb, p), ok)
             }
             Op::Div => {
                 let q = self.b.ins().fdiv(fa, fb);
-                let q_bits = self.b.ins().bitcast(types::I64, MemFlagsData::new(), q);
-                let q_magnitude = magnitude(self, q_bits);
-                let q_ok =
-                    self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThanOrEqual, q_magnitude, FAR_FROM_UNDERFLOW_BITS as i64);
+                let q_ok = big(self, q);
                 let (a_far, b_far) = (far(self, a), far(self, b));
                 let operands_far = self.b.ins().band(a_far, b_far);
                 let ok = self.b.ins().band(operands_far, q_ok);
