@@ -528,9 +528,10 @@ impl Jit {
     /// interpreter, from its entry: blocks skip permission tests only where
     /// that redoes what they did (see `Lower::unchecked_access`; looping,
     /// only if they store nothing), the CPU state still holds the block's
-    /// entry state and the context the budget it was entered with. The interpreter then faults exactly
-    /// where the guest does, or performs the access the host refused (a
-    /// store into a page holding code or a write-only page).
+    /// entry state and the context the budget it was entered with. The
+    /// interpreter then faults exactly where the guest does, or performs
+    /// the access the host refused (a store into a page holding code or a
+    /// write-only page).
     fn restart_faulted<M: FlatMemory>(&mut self, cpu: &mut CpuState, mem: &mut M, stop_at: u64) -> Exit {
         let Some(pc) = self.cache.block_containing(self.ctx.fault_rip) else {
             unreachable!("a fault in the code region lies in a block")
